@@ -56,8 +56,8 @@ class Found:
     raw: str
     """The reference as written on the page."""
     kind: str
-    """``missing``, ``anchor``, ``outside``, ``above-root``, ``localhost``, ``file``,
-    ``invalid``, ``external``."""
+    """``missing``, ``anchor``, ``outside``, ``localhost``, ``file``, ``invalid``,
+    ``external``, ``foreign``, ``unreadable``."""
     shown: str
     """What a page-level message names: the resolved address where there is one."""
     detail: str = ""
@@ -311,7 +311,7 @@ def _report(page: str, raw: str, outcome: tuple, ids: set[str] | None, data: byt
     elif isinstance(r, links.External):
         scan.external.setdefault(r.url, (page, raw))
     else:
-        scan.found.append(Found(page, raw, r.kind, raw, r.hint or ""))
+        scan.found.append(Found(page, raw, r.kind, r.target))
 
 
 def _scan_css(name: str, tree: _Tree, resolver: links.Resolver, external: bool,
@@ -344,7 +344,7 @@ def _scan_sitemap(name: str, tree: _Tree, resolver: links.Resolver, scan: _Scan)
         elif isinstance(r, links.External):
             scan.found.append(Found(name, url, "foreign", url))
         elif isinstance(r, links.Problem):
-            scan.found.append(Found(name, url, r.kind, url, r.hint or ""))
+            scan.found.append(Found(name, url, r.kind, r.target))
 
 
 # ----------------------------------------------------------------------------- reporting
@@ -353,7 +353,6 @@ _MESSAGES = {
     "missing": "link to {shown} not found",
     "anchor": "link to {shown}: {target} has no id {detail!r}",
     "outside": "link to {shown} is outside the site, which is served under {base}",
-    "above-root": "link to {shown} goes above the site's root folder",
     "localhost": "link to {shown} points at this computer (localhost)",
     "file": "link to {shown} points at a file on your computer (file:)",
     "invalid": "link to {shown} is not a valid URL",
@@ -363,7 +362,6 @@ _MESSAGES = {
 }
 _HINTS = {
     "outside": "start it with {base} or write it relative to the page",
-    "above-root": "remove a ../ from it",
     "localhost": "readers cannot reach your computer; link to the public address",
     "file": "readers cannot open file: links; put the file in static/ and link to it",
 }
@@ -372,6 +370,8 @@ _HINTS = {
 def _message(f: Found, shown: str, base: str) -> str:
     """The message for one problem, naming the reference as ``shown``."""
     target = "this page" if f.shown.startswith("#") else "the linked page"
+    if f.kind == "outside" and shown != f.shown:
+        return f"link to {shown} leads to {f.shown}, outside the site, which is served under {base}"
     return _MESSAGES.get(f.kind, "problem with link to {shown}").format(
         shown=shown, detail=f.detail, target=target, base=base)
 

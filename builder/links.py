@@ -126,9 +126,9 @@ class External:
 @dataclass(frozen=True, slots=True)
 class Problem:
     kind: str
-    """``localhost``, ``file``, ``outside`` or ``above-root``."""
-    message: str
-    hint: str | None = None
+    """``localhost``, ``file``, ``outside`` (of the base path) or ``invalid``."""
+    target: str
+    """What the link leads to: the absolute path a relative link resolves to, else the URL."""
 
 
 Resolved = Internal | External | Problem | None
@@ -192,42 +192,33 @@ class Resolver:
             return Internal(None, unquote(raw[1:]))
         scheme = _SCHEME.match(raw)
         if raw.startswith("//"):
-            return self._absolute("https:" + raw, raw)
+            return self._absolute("https:" + raw)
         if scheme:
             name = scheme.group(0)[:-1].lower()
             if name in ("http", "https"):
-                return self._absolute(raw, raw)
+                return self._absolute(raw)
             if name == "file":
-                return Problem("file", f"link to {raw} points at a file on your computer",
-                               "readers cannot open file: links; put the file in static/ "
-                               "and link to it from the site root")
+                return Problem("file", raw)
             return None  # mailto:, tel:, data:, javascript: ... are not ours to check
         path, fragment = _split(raw)
         if not path:
             return Internal(None, fragment)  # "?q" or "?q#x": this page
-        if raw[0] == "/":
-            if path.startswith(self.base_path):
-                return Internal(path[len(self.base_path):], fragment)
-            if path + "/" == self.base_path:
-                return Internal("", fragment)
-            return Problem("outside", f"link to {raw} is outside the site, which is served "
-                                      f"under {self.base_path}",
-                           "write the link relative to the page, or start it with "
-                           f"{self.base_path}")
-        joined = posixpath.join(folder, path) if folder else path
-        normal = posixpath.normpath(joined) if joined else ""
-        if normal == ".":
-            normal = ""
-        if normal == ".." or normal.startswith("../"):
-            return Problem("above-root", f"link to {raw} goes above the site's root folder",
-                           "remove a ../ from it")
-        if normal and (path.endswith("/") or path in (".", "..") or path.endswith("/.")
-                       or path.endswith("/..")):
-            normal += "/"
-        return Internal(normal, fragment)
+        if raw[0] != "/":
+            # As a browser does: against the page's own address, under the base path.
+            path = f"{self.base_path}{folder}/{path}" if folder else self.base_path + path
+        return self._place(_normal(path), fragment)
 
-    def _absolute(self, url: str, raw: str) -> Resolved:
-        if url.startswith(self.base_url) and "%" not in url and "?" not in url:
+    def _place(self, path: str, fragment: str | None) -> Internal | Problem:
+        """An absolute, normalised path on our host: inside the site, or outside it."""
+        if path.startswith(self.base_path):
+            return Internal(path[len(self.base_path):], fragment)
+        if path + "/" == self.base_path:
+            return Internal("", fragment)
+        return Problem("outside", path)
+
+    def _absolute(self, url: str) -> Resolved:
+        if url.startswith(self.base_url) and "%" not in url and "?" not in url \
+                and "/." not in url:
             path, _, fragment = url[len(self.base_url):].partition("#")
             return Internal(path, fragment or None)
         try:
@@ -235,16 +226,25 @@ class Resolver:
             host = (parts.hostname or "").lower()
             port = parts.port
         except ValueError:
-            return Problem("invalid", f"link to {raw} is not a valid URL")
+            return Problem("invalid", url)
         if is_local_host(host):
-            return Problem("localhost", f"link to {raw} points at this computer (localhost)",
-                           "readers cannot reach it; link to the public address")
+            return Problem("localhost", url)
         if host == self.host and port == self.port:
-            path = parts.path or "/"
+            path = _normal(unquote(parts.path or "/"))
+            fragment = unquote(parts.fragment) if parts.fragment else None
             if path.startswith(self.base_path) or path + "/" == self.base_path:
-                inner = unquote(path[len(self.base_path):])
-                return Internal(inner, unquote(parts.fragment) if parts.fragment else None)
+                return self._place(path, fragment)
         return External(url.split("#", 1)[0])
+
+
+def _normal(path: str) -> str:
+    """``/a/b/../c/`` -> ``/a/c/``; ``..`` stops at the root, as in a browser."""
+    normal = posixpath.normpath(path)
+    if normal.startswith("//"):
+        normal = "/" + normal.lstrip("/")
+    if normal != "/" and (path.endswith("/") or path.endswith("/.") or path.endswith("/..")):
+        normal += "/"
+    return normal
 
 
 _MISSING = object()

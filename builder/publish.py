@@ -19,8 +19,9 @@ branch and HEAD are never touched:
 
 ``--push`` then pushes the branch; a rejected push leaves the local commit in place.
 
-To a folder (``--to DIR``): the same checked production build, written with the same atomic
-two-generation writer as ``briefs build``; upload it with any tool.
+To a folder (``--to DIR``): the same checked production build; only when the check passed is
+it put into DIR, with the same atomic two-generation writer as ``briefs build``. Upload DIR with
+any tool.
 """
 
 from __future__ import annotations
@@ -504,12 +505,30 @@ def github_pages_warning(config: SiteConfig, remote_url: str | None) -> Diagnost
 
 def publish_to_folder(site_dir: Path, options: PublishOptions,
                       notify: Callable[[str], None] | None) -> PublishResult:
+    """Build and check under .briefs-cache/publish/site/ like a branch publish; only a build
+    that passed goes into the target folder, which is replaced in one atomic swap by the same
+    writer ``briefs build`` uses (unchanged files are not written again)."""
+    from .config import load_config
+    from .write import Output
+
     target = Path(options.to)
     target = target if target.is_absolute() else Path.cwd() / target
     _refuse_foreign_folder(target, site_dir)
-    result, report = production_build(site_dir, target, options, notify)
-    return PublishResult(result, report, list(result.warnings), out_dir=result.out_dir,
-                         files=result.files)
+    config = load_config(site_dir, base_url=options.base_url)
+    cache = config.root / CACHE_DIR / PUBLISH_DIR
+    with _publish_lock(cache, notify):
+        result, report = production_build(site_dir, cache / "site", options, notify)
+        output = Output(target, config.root / CACHE_DIR)
+        gen = output.begin()
+        try:
+            for rel in _output_files(result.out_dir):
+                gen.put(rel, (result.out_dir / rel).read_bytes())
+        except BaseException:
+            output.abort(gen)
+            raise
+        output.finish(gen)
+    return PublishResult(result, report, list(result.warnings), out_dir=target,
+                         files=len(gen.hashes))
 
 
 def _refuse_foreign_folder(target: Path, site_dir: Path) -> None:

@@ -463,6 +463,14 @@ def test_publish_to_a_folder(repo, tmp_path):
     usage = repo.briefs("publish", "--to", str(target), "--push")
     assert usage.returncode == 2
 
+    # A build with link errors never reaches the folder.
+    before = {p: p.read_bytes() for p in target.rglob("*") if p.is_file()}
+    repo.site.write("content/articles/2024/broken.md", article(
+        "Broken", "2024-12-03", "See [this](/articles/nowhere/)."))
+    failed = repo.briefs("publish", "--to", str(target))
+    assert failed.returncode == 1 and "nothing was published" in failed.stderr
+    assert {p: p.read_bytes() for p in target.rglob("*") if p.is_file()} == before
+
 
 # ----------------------------------------------------------------------------- the workflow
 
