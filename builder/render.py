@@ -14,10 +14,9 @@ from typing import Any
 import jinja2
 from markupsafe import Markup
 
-from . import markdown, sources
+from . import content, sources
 from .config import SiteConfig
 from .errors import BuildError, Diagnostic
-from .model import Article
 from .views import PageSpec
 
 THEME = Path(__file__).parent / "theme"
@@ -152,33 +151,29 @@ class Renderer:
                                  if not name.startswith("_")})
 
     def render(self, spec: PageSpec) -> bytes:
+        if spec.template is None:
+            try:
+                return spec.make()
+            except sources.SourceError as exc:
+                raise BuildError(exc.diagnostic) from None
         depth = spec.path.count("/")
         root = self.config.base_path if spec.kind == "404" else "../" * depth
-        context = dict(spec.context)
+        context = dict(spec.make())
         context["root"] = Markup(root)  # only dots and slashes: nothing to escape
         context["page_url"] = spec.url
         context["canonical"] = self.config.base_url + spec.url
         context["kind"] = spec.kind
-        if spec.kind == "article":
-            context["body"] = article_body(self.config, context["article"], root)
         try:
+            if spec.kind == "article":
+                context["body"] = content.render_body(self.config.root, context["article"], root)
             template = self.templates.get(spec.template) or self.env.get_template(spec.template)
             return template.render(context).encode("utf-8")
         except BuildError:
             raise
+        except sources.SourceError as exc:
+            raise BuildError(exc.diagnostic) from None
         except Exception as exc:  # any template mistake becomes a located diagnostic
             if isinstance(exc, RecursionError):
                 raise BuildError(Diagnostic(spec.source or spec.path, None, None,
                                             "content nested too deeply to render")) from None
             raise BuildError(template_error(exc, spec, self.config)) from None
-
-
-def article_body(config: SiteConfig, article: Article, root: str) -> str:
-    """Read the article's Markdown again and render it (cheaper than keeping every body in memory)."""
-    ref = sources.SourceRef("articles", article.path, str(config.root / article.path), 0, 0)
-    try:
-        body = sources.read_body(ref, article.digest)
-    except sources.SourceError as exc:
-        raise BuildError(exc.diagnostic) from None
-    return markdown.relocate_links(markdown.render(body), root)
-

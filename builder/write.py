@@ -89,6 +89,17 @@ class Generation:
             return
         self._write(rel, data, h)
 
+    def carry(self, rel: str) -> None:
+        """Keep the live output's file for ``rel`` (nothing it depends on changed)."""
+        if rel in self.hashes:
+            raise BuildError(Diagnostic(rel, None, None, "two outputs want the same path",
+                                        "rename one of the sources"))
+        h = self.live[rel][0]
+        self.hashes[rel] = h
+        old = self.known.get(rel)
+        if old is None or old[0] != h:
+            self.pending.add(rel)
+
     def _write(self, rel: str, data: bytes, h: str) -> None:
         path = self.root / rel
         parent = rel.rpartition("/")[0]
@@ -222,10 +233,16 @@ class Output:
         self.shadow_dir.mkdir(parents=True, exist_ok=True)
         return Generation(self.shadow_dir, known, live)
 
-    def finish(self, gen: Generation) -> bool:
+    @property
+    def live_id(self) -> str | None:
+        """Identifies the generation in the output folder (see pipeline's build state)."""
+        return self.state.get("live_id")
+
+    def finish(self, gen: Generation, live_id: str) -> bool:
         """Publish the new build if it differs from the live output. True when it did."""
         if gen.live and not gen.changed() and not gen.removed() and self.out_dir.is_dir():
             self.state["shadow"] = gen.known  # untouched output; the shadow is as recorded
+            self.state["live_id"] = live_id
             self._save_state()
             return False
         gen.complete(self.out_dir)
@@ -248,6 +265,7 @@ class Output:
             os.rename(self.shadow_dir, self.out_dir)
             self.state["shadow"] = None
         self.state["live"] = gen.manifest()
+        self.state["live_id"] = live_id
         self._save_state()
         return True
 
