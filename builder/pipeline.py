@@ -118,7 +118,9 @@ def build(site_dir: Path, options: BuildOptions | None = None,
         related = None  # filled by the related-stories stage (issue 4)
         timer.lap("related")
         specs = views.plan(site, related)
-        renderer = Renderer(config)
+        templates_cache = cache_dir / "templates"
+        templates_cache.mkdir(exist_ok=True)
+        renderer = Renderer(config, cache_dir=templates_cache)
         timer.lap("plan")
 
         output = Output(out_dir, cache_dir)

