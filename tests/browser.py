@@ -81,7 +81,9 @@ def watch_console(page) -> list[str]:
     errors: list[str] = []
     page.on("console", lambda m: errors.append(f"console: {m.text}") if m.type == "error" else None)
     page.on("pageerror", lambda e: errors.append(f"pageerror: {e}"))
-    page.on("requestfailed", lambda r: errors.append(f"requestfailed: {r.url}"))
+    # A request cut short because the page navigated away (ERR_ABORTED) is not a failure.
+    page.on("requestfailed", lambda r: None if "ERR_ABORTED" in (r.failure or "")
+            else errors.append(f"requestfailed: {r.url} {r.failure}"))
     return errors
 
 
