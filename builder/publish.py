@@ -30,6 +30,7 @@ import fcntl
 import hashlib
 import os
 import re
+import secrets
 import subprocess
 from contextlib import contextmanager
 from dataclasses import dataclass, field
@@ -518,7 +519,9 @@ def publish_to_folder(site_dir: Path, options: PublishOptions,
     cache = config.root / CACHE_DIR / PUBLISH_DIR
     with _publish_lock(cache, notify):
         result, report = production_build(site_dir, cache / "site", options, notify)
-        output = Output(target, config.root / CACHE_DIR)
+        # The folder's own record (and shadow) under publish/to/, so that writing it does not
+        # make the writer forget what the build folders hold.
+        output = Output(target, cache / "to")
         gen = output.begin()
         try:
             for rel in _output_files(result.out_dir):
@@ -526,7 +529,7 @@ def publish_to_folder(site_dir: Path, options: PublishOptions,
         except BaseException:
             output.abort(gen)
             raise
-        output.finish(gen)
+        output.finish(gen, secrets.token_hex(8))
     return PublishResult(result, report, list(result.warnings), out_dir=target,
                          files=len(gen.hashes))
 
