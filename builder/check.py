@@ -92,8 +92,7 @@ class _Scan:
 
     found: list[Found] = field(default_factory=list)
     fragments: list[tuple[str, str, str, str]] = field(default_factory=list)
-    """(page, raw, target page, fragment) to look up once every page's ids are known."""
-    ids: dict[str, set[str]] = field(default_factory=dict)
+    """(page, raw, target page, fragment) to look up on the target page once all are read."""
     references: int = 0
     external: dict[str, tuple[str, str]] = field(default_factory=dict)
     """URL -> (first page, raw) for --external."""
@@ -101,7 +100,6 @@ class _Scan:
     def merge(self, other: "_Scan") -> None:
         self.found += other.found
         self.fragments += other.fragments
-        self.ids.update(other.ids)
         self.references += other.references
         for url, where in other.external.items():
             self.external.setdefault(url, where)
@@ -170,11 +168,18 @@ def check_output(out_dir: Path, config: SiteConfig, site: Site | None = None, *,
             _scan_css(name, tree, resolver, external, scan)
         elif name.startswith("sitemap") and name.endswith(".xml") and "/" not in name:
             _scan_sitemap(name, tree, resolver, scan)
+    pending: dict[str, list[tuple[str, str, str]]] = defaultdict(list)
     for page, raw, target, fragment in scan.fragments:
-        if fragment not in scan.ids.get(target, ()) and not _has_id_slowly(tree, target,
-                                                                           fragment):
-            scan.found.append(Found(page, raw, "anchor", "/" + _url(target) + "#" + fragment,
-                                    fragment))
+        pending[target].append((page, raw, fragment))
+    for target, wanted in pending.items():
+        try:
+            ids = links.html_ids((out_dir / target).read_bytes())
+        except OSError:
+            ids = set()
+        for page, raw, fragment in wanted:
+            if fragment not in ids:
+                scan.found.append(Found(page, raw, "anchor", f"/{_url(target)}#{fragment}",
+                                        fragment))
     checked = 0
     if external and scan.external:
         cache = (cache_dir or config.root / ".briefs-cache") / EXTERNAL_CACHE
@@ -188,14 +193,6 @@ def check_output(out_dir: Path, config: SiteConfig, site: Site | None = None, *,
     diagnostics = _attribute(scan.found, config, site, shown, tree)
     return CheckReport(diagnostics, len(pages), len(tree.files), scan.references, checked,
                        time.perf_counter() - started)
-
-
-def _has_id_slowly(tree: _Tree, page: str, ident: str) -> bool:
-    """Second look for an id the fast scan missed (an unquoted or upper-case attribute)."""
-    try:
-        return ident in links.scan_html_slowly((tree.root / page).read_bytes())[1]
-    except OSError:
-        return False
 
 
 def _url(target: str) -> str:
@@ -245,6 +242,7 @@ def _scan_pages(pages: list[str], tree: _Tree, resolver: links.Resolver,
     # (resolved, target file or None). Most references repeat across pages (navigation,
     # listings), so most are decided by one dict look-up.
     memo: dict[tuple, tuple | None] = {}
+    by_depth: dict[int, dict[str, object]] = defaultdict(dict)
     base = str(root) + os.sep
     key_for = resolver.key
     for page in pages:
@@ -254,30 +252,34 @@ def _scan_pages(pages: list[str], tree: _Tree, resolver: links.Resolver,
         except OSError as exc:
             scan.found.append(Found(page, "", "unreadable", page, exc.strerror or "unreadable"))
             continue
-        refs, ids = links.scan_html(data)
-        scan.ids[page] = ids
+        refs = links.scan_html(data)
         scan.references += len(refs)
         folder = page.rpartition("/")[0]
         depth = folder.count("/") + 1 if folder else 0
         prefix = "../" * depth
-        plen = len(prefix)
+        known = by_depth[depth]
         for raw in refs:
-            # Resolver.key, inlined for its most common case (a link via the site root)
-            if plen and raw.startswith(prefix) and raw[plen:plen + 3] != "../" \
-                    and "./" not in raw[plen:] and raw[-1:] != ".":
-                key = (depth, raw)
-            else:
-                key = key_for(raw, folder, depth, prefix)
-            outcome = memo.get(key, _UNSEEN)
+            outcome = known.get(raw, _UNSEEN)
             if outcome is _UNSEEN:
-                outcome = memo[key] = _outcome(resolver.resolve_in(raw, folder), tree,
-                                                external)
+                key = key_for(raw, folder, depth, prefix)
+                if isinstance(key[0], str):
+                    outcome = known[raw] = _PER_FOLDER
+                else:  # the same answer on every page at this depth
+                    outcome = known[raw] = _outcome(resolver.resolve_in(raw, folder), tree,
+                                                    external)
+            if outcome is _PER_FOLDER:
+                key = (folder, raw)
+                outcome = memo.get(key, _UNSEEN)
+                if outcome is _UNSEEN:
+                    outcome = memo[key] = _outcome(resolver.resolve_in(raw, folder), tree,
+                                                   external)
             if outcome is not None:
-                _report(page, raw, outcome, ids, data, scan)
+                _report(page, raw, outcome, data, scan)
     return scan
 
 
 _UNSEEN = object()
+_PER_FOLDER = object()  # what this reference leads to depends on the page's folder
 
 
 def _outcome(r: links.Resolved, tree: _Tree, external: bool) -> tuple | None:
@@ -296,15 +298,13 @@ def _outcome(r: links.Resolved, tree: _Tree, external: bool) -> tuple | None:
     return (r, None)
 
 
-def _report(page: str, raw: str, outcome: tuple, ids: set[str] | None, data: bytes | None,
-            scan: _Scan) -> None:
+def _report(page: str, raw: str, outcome: tuple, data: bytes | None, scan: _Scan) -> None:
     r, target = outcome
     if isinstance(r, links.Internal):
         if r.path is not None and target is None:
             scan.found.append(Found(page, raw, "missing", "/" + r.path))
         elif target is None or target == page:
-            if ids is not None and r.fragment not in ids and not (
-                    data is not None and r.fragment in links.scan_html_slowly(data)[1]):
+            if data is not None and not links.has_id(data, r.fragment):
                 scan.found.append(Found(page, raw, "anchor", "#" + r.fragment, r.fragment))
         else:
             scan.fragments.append((page, raw, target, r.fragment))
@@ -326,7 +326,7 @@ def _scan_css(name: str, tree: _Tree, resolver: links.Resolver, external: bool,
     for _attr, raw in refs:
         outcome = _outcome(resolver.resolve_in(raw, folder), tree, external)
         if outcome is not None:
-            _report(name, raw, outcome, None, None, scan)
+            _report(name, raw, outcome, None, scan)
 
 
 def _scan_sitemap(name: str, tree: _Tree, resolver: links.Resolver, scan: _Scan) -> None:

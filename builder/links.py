@@ -2,8 +2,8 @@
 
 Three small pieces that ``check.py`` puts together:
 
-- :func:`scan_html` pulls every ``href``/``src``/``srcset`` value and every ``id`` out of one
-  page. Output pages are made by our templates and autoescaped, so attribute values are
+- :func:`scan_html` pulls every ``href``/``src``/``srcset`` value out of one page
+  (:func:`has_id` looks for an ``id`` only where a ``#fragment`` needs one). Output pages are made by our templates and autoescaped, so attribute values are
   double-quoted and a quote never appears inside one: a search for the literal ``href="``
   (which the regex engine does as a fast substring search) finds them all, about 6x faster
   than a general attribute regex, and needs no DOM. Pages that use single-quoted or unquoted
@@ -31,7 +31,6 @@ _FAST = {
     "src": re.compile(rb'src="(?<=\ssrc=")([^"]*)"'),
     "srcset": re.compile(rb'srcset="(?<=\ssrcset=")([^"]*)"'),
 }
-_ID = re.compile(rb'id="(?<=\sid=")([^"]*)"')
 # General pass: any case, any quoting.
 _ANY = re.compile(rb'(?i)(?<=[\s"\'])(href|src|srcset|id)\s*=\s*(?:"([^"]*)"|\'([^\']*)\'|'
                   rb'([^\s"\'=<>`]+))')
@@ -51,20 +50,17 @@ def _srcset_urls(value: str) -> list[str]:
     return [part.split()[0] for part in value.split(",") if part.strip()]
 
 
-def scan_html(data: bytes) -> tuple[set[str], set[str]]:
-    """({every href, src and srcset URL, unescaped}, {ids}) of one HTML page.
-
-    Each distinct value once: a page that links to one place five times has one link to check.
-    """
+def scan_html(data: bytes) -> set[str]:
+    """Every href, src and srcset URL of one HTML page, unescaped, each distinct value once
+    (a page that links to one place five times has one link to check)."""
     hrefs = _FAST["href"].findall(data) if b'href="' in data else []
     srcs = _FAST["src"].findall(data) if b'src="' in data else []
     # Anything but what the fast path reads (single quotes, no quotes, href= not after a
     # space) sends the page down the general path. Upper-case attribute names are not
-    # looked for here (templates write lower case); an id missed that way is looked for
-    # again before a #fragment is reported missing.
+    # looked for here (templates write lower case).
     if (len(hrefs) != data.count(b"href=") or len(srcs) != data.count(b"src=")
             or b"='" in data):
-        return scan_html_slowly(data)
+        return scan_html_slowly(data)[0]
     values = set(hrefs)
     values.update(srcs)
     # one decode for the page's values (NUL never occurs in an attribute value)
@@ -75,12 +71,25 @@ def scan_html(data: bytes) -> tuple[set[str], set[str]]:
     if b'srcset="' in data:
         for v in _FAST["srcset"].findall(data):
             refs.update(_srcset_urls(_text(v)))
-    ids = {_text(v) for v in _ID.findall(data)}
-    return refs, ids
+    return refs
+
+
+def html_ids(data: bytes) -> set[str]:
+    """Every id on a page (any quoting or case)."""
+    return scan_html_slowly(data)[1]
+
+
+def has_id(data: bytes, ident: str) -> bool:
+    """True when the page has an element with this id: a substring search for the common
+    ``id="x"``, the general scan only when that fails."""
+    if ident and not any(c in ident for c in "&<>\"'"):
+        if b' id="' + ident.encode() + b'"' in data:
+            return True
+    return ident in html_ids(data)
 
 
 def scan_html_slowly(data: bytes) -> tuple[set[str], set[str]]:
-    """:func:`scan_html` for any quoting and letter case (hand-written HTML)."""
+    """(URLs, ids) of a page, for any quoting and letter case (hand-written HTML)."""
     refs: set[str] = set()
     ids: set[str] = set()
     for m in _ANY.finditer(data):
