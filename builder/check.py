@@ -38,6 +38,7 @@ from . import __version__, links, sources
 from .config import SiteConfig
 from .errors import Diagnostic
 from .model import Site
+from .pipeline import CACHE_DIR
 
 PARALLEL_MIN = 2000  # pages; below this a worker process costs more than it saves
 EXTERNAL_CACHE = "external-links.json"
@@ -94,15 +95,15 @@ class _Scan:
     fragments: list[tuple[str, str, str, str]] = field(default_factory=list)
     """(page, raw, target page, fragment) to look up on the target page once all are read."""
     references: int = 0
-    external: dict[str, tuple[str, str]] = field(default_factory=dict)
-    """URL -> (first page, raw) for --external."""
+    external: dict[str, list[tuple[str, str]]] = field(default_factory=dict)
+    """URL -> [(page, raw)] where it is linked, for --external."""
 
     def merge(self, other: "_Scan") -> None:
         self.found += other.found
         self.fragments += other.fragments
         self.references += other.references
         for url, where in other.external.items():
-            self.external.setdefault(url, where)
+            self.external.setdefault(url, []).extend(where)
 
 
 class _Tree:
@@ -182,13 +183,13 @@ def check_output(out_dir: Path, config: SiteConfig, site: Site | None = None, *,
                                         fragment))
     checked = 0
     if external and scan.external:
-        cache = (cache_dir or config.root / ".briefs-cache") / EXTERNAL_CACHE
+        cache = (cache_dir or config.root / CACHE_DIR) / EXTERNAL_CACHE
         answers = check_external(sorted(scan.external), cache, fetch=fetch)
         checked = len(answers)
         for url, (severity, detail) in answers.items():
             if severity:
-                page, raw = scan.external[url]
-                scan.found.append(Found(page, raw, "external", url, detail, severity))
+                for page, raw in scan.external[url]:
+                    scan.found.append(Found(page, raw, "external", url, detail, severity))
     shown = display if display is not None else _display(out_dir)
     diagnostics = _attribute(scan.found, config, site, shown, tree)
     return CheckReport(diagnostics, len(pages), len(tree.files), scan.references, checked,
@@ -309,7 +310,7 @@ def _report(page: str, raw: str, outcome: tuple, data: bytes | None, scan: _Scan
         else:
             scan.fragments.append((page, raw, target, r.fragment))
     elif isinstance(r, links.External):
-        scan.external.setdefault(r.url, (page, raw))
+        scan.external.setdefault(r.url, []).append((page, raw))
     else:
         scan.found.append(Found(page, raw, r.kind, r.target))
 
@@ -406,7 +407,6 @@ class _Source:
         self.rel = rel
         self.links: list[links.SourceLink] = []
         self.front_lines: list[str] = []
-        self.used: set[int] = set()
         ref = sources.SourceRef("articles", rel, str(root / rel), 0, 0)
         try:
             src = sources.read(ref)
@@ -418,16 +418,17 @@ class _Source:
         except RecursionError:
             self.links = []
 
-    def locate(self, forms: list[str]) -> tuple[int, str] | None:
-        for i, link in enumerate(self.links):
-            if i not in self.used and link.target in forms:
-                self.used.add(i)
-                return link.line, link.target
+    def locate(self, forms: list[str]) -> list[tuple[int, str]]:
+        """[(line, target as written)] of every Markdown link written as one of ``forms``;
+        else the first front matter line holding one (``image: /images/x.jpg``); else []."""
+        found = [(link.line, link.target) for link in self.links if link.target in forms]
+        if found:
+            return found
         for i, text in enumerate(self.front_lines):
             for form in forms:
                 if form and form in text:
-                    return i + 2, form  # front matter starts on the file's second line
-        return None
+                    return [(i + 2, form)]  # front matter starts on the file's second line
+        return []
 
 
 def _attribute(found: list[Found], config: SiteConfig, site: Site | None, display: str,
@@ -450,16 +451,15 @@ def _attribute(found: list[Found], config: SiteConfig, site: Site | None, displa
             prefix = "../" * depth
             if depth and f.raw.startswith(prefix):
                 forms.append("/" + f.raw[len(prefix):])
-            where = src.locate(forms)
-            if where is not None:
-                line, written = where
+            places = src.locate(forms)
+            for line, written in places:  # the same link written twice: both lines
                 shown = f.shown if f.kind == "external" else written
                 located.append(Diagnostic(src_rel, line, None, _message(f, shown, base),
                                           _hint(f, base, tree, written), f.severity))
+            if places:
                 continue
         key = (f.kind, f.shown, f.detail, f.severity)
         grouped[key].append(f)
-    out = located
     for (kind, shown, detail, severity), items in grouped.items():
         first = min(items, key=lambda f: f.page)
         pages = sorted({f.page for f in items})
@@ -476,7 +476,7 @@ def _attribute(found: list[Found], config: SiteConfig, site: Site | None, displa
             hint = f"{hint}; {more}" if hint else more
         located.append(Diagnostic(f"{display}/{first.page}" if display else first.page, None,
                                   None, message, hint, severity))
-    unique = list(dict.fromkeys(out))
+    unique = list(dict.fromkeys(located))
     unique.sort(key=lambda d: (d.severity != "error", d.path, d.line or 0, d.message))
     return unique
 
@@ -591,7 +591,7 @@ def run(site_dir: Path, options, *, build_first: bool = True, external: bool = F
 
     from .config import load_config
     from .errors import BuildError
-    from .pipeline import CACHE_DIR, build, load_site
+    from .pipeline import build, load_site
 
     if build_first:
         result = build(site_dir, options, notify=notify)

@@ -31,7 +31,7 @@ Written by hand: [a local draft](http://localhost:8000/draft) and [loopback](htt
 
 ![A missing picture](/images/nope.png)
 
-Reference style: [the archive][old].
+Reference style: [the archive][old]. Once more: [missing again](/articles/missing/).
 
 [old]: /articles/also-missing/
 """
@@ -79,12 +79,13 @@ def test_broken_links_and_anchors_are_named_at_their_markdown_lines(broken):
         at("[loopback]") + "link to http://127.0.0.1/x points at this computer (localhost)",
         at("![A missing picture]") + "link to /images/nope.png not found",
         at("[old]: ") + "link to /articles/also-missing/ not found",
+        at("[missing again]") + "link to /articles/missing/ not found",
         at("image: /images/lead.jpg") + "link to /images/lead.jpg not found",
     ]
     for line in expected:
         assert any(e.startswith(line) for e in errors), (line, errors)
     assert len(errors) == len(expected), errors  # each once; the fine links are not reported
-    assert "8 errors" in proc.stderr
+    assert "9 errors" in proc.stderr
 
 
 def test_a_clean_site_passes(news_site):
@@ -280,6 +281,8 @@ def test_external_problems_are_traced_to_markdown(site, tmp_path):
     site.write("content/articles/2024/a.md", article(
         "A", "2024-12-01", "Para.\n\nSee [the report](https://wire.example/gone) and "
         "[the other](https://wire.example/fine).", source_url="https://wire.example/src"))
+    site.write("content/articles/2024/b.md", article(
+        "B", "2024-12-02", "Also [gone](https://wire.example/gone)."))
     result = site.build()
     asked = []
 
@@ -293,7 +296,9 @@ def test_external_problems_are_traced_to_markdown(site, tmp_path):
                              "https://wire.example/src"]
     assert [str(d) for d in report.errors] == [
         f"content/articles/2024/a.md:{line_of(site, 'content/articles/2024/a.md', 'the report')}"
-        ": external link to https://wire.example/gone is broken: HTTP 404"]
+        ": external link to https://wire.example/gone is broken: HTTP 404",
+        f"content/articles/2024/b.md:{line_of(site, 'content/articles/2024/b.md', 'Also')}"
+        ": external link to https://wire.example/gone is broken: HTTP 404"]  # asked once
     assert report.external == 3
     offline = check_output(site.public, result.config, result.site)
     assert offline.external == 0 and not offline.errors
