@@ -230,6 +230,10 @@ def _init_github_actions(directory: Path, install_spec: str | None) -> None:
         click.echo(f"error: {exc} already exists; not overwriting it", err=True)
         sys.exit(1)
     click.echo(f"created {_shown(path)} (installs {install!r})")
+    if install.startswith("briefs=="):
+        click.echo(f"note: the workflow installs {install} from PyPI; if you install briefs "
+                   "from somewhere else, run again with --install (after deleting the file)",
+                   err=True)
     click.echo("next: commit it, then in the repository's Settings > Pages choose "
                "Source: GitHub Actions")
 

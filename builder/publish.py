@@ -131,9 +131,8 @@ class Git:
         self.cwd = cwd
         self.env = dict(os.environ)
         self.env["LC_ALL"] = "C"  # messages we look at are git's English ones
+        # Only ever the temporary index named per call; never one inherited from a git hook.
         self.env.pop("GIT_INDEX_FILE", None)
-        # Never ask for a username/password on a terminal we do not own: fail clearly instead.
-        self.env.setdefault("GIT_TERMINAL_PROMPT", "0")
 
     def run(self, *args: str, input: bytes | None = None, env: dict | None = None,
             check: bool = True) -> subprocess.CompletedProcess:

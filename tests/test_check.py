@@ -302,3 +302,15 @@ def test_external_problems_are_traced_to_markdown(site, tmp_path):
     assert report.external == 3
     offline = check_output(site.public, result.config, result.site)
     assert offline.external == 0 and not offline.errors
+
+
+@pytest.mark.xfail(strict=True, reason="core build (main): topic introductions and standalone "
+                   "pages keep root-relative Markdown links as written, so under a base_url "
+                   "path they lead out of the site; only article bodies are relocated")
+def test_root_relative_links_in_topics_and_pages_follow_the_base_path(site):
+    site.write("content/topics/t.md", topic("T", "See [the first report](/articles/a/)."))
+    site.write("content/pages/about.md", "---\ntitle: About\n---\n\nRead [the archive](/archive/).\n")
+    site.write("content/articles/2024/a.md", article("A", "2024-01-01", topics=["t"]))
+    result = site.build()
+    report = check_output(site.public, result.config, result.site)
+    assert [str(d) for d in report.errors] == []
