@@ -135,5 +135,74 @@ def new_article(title: str, topics: tuple[str, ...], when: str | None, site_dir:
     click.echo(f"created {path}")
 
 
+@main.command()
+@click.option("--site", "site_dir", type=click.Path(file_okay=False, path_type=Path),
+              default=".", show_default=True, help="Site folder (holds site.yaml).")
+@click.option("--port", default=8000, show_default=True, type=click.IntRange(0, 65535),
+              help="Port; 0 picks a free one.")
+@click.option("--bind", default="127.0.0.1", show_default=True,
+              help="Address to listen on. 0.0.0.0 exposes the preview to your network.")
+@click.option("--drafts", is_flag=True, help="Show drafts (marked with a badge).")
+@click.option("--future", is_flag=True, help="Show articles dated in the future.")
+@click.option("--open", "open_browser", is_flag=True, help="Open the preview in a browser.")
+def serve(site_dir: Path, port: int, bind: str, drafts: bool, future: bool,
+          open_browser: bool) -> None:
+    """Live preview: build, serve, rebuild on every save and reload the open pages.
+
+    \b
+    Examples:
+      briefs serve
+      briefs serve --drafts --future --open
+      briefs serve --port 0                 # any free port
+    The preview is built into .briefs-cache/preview/, never into public/.
+    """
+    import time as _time
+
+    from .serve import PortInUse, Preview
+
+    def report(result, problems, seconds):
+        stamp = _time.strftime("%H:%M:%S")
+        if result is None:
+            _echo_diagnostics(problems)
+            click.echo(f"[{stamp}] build failed ({seconds:.2f} s); the page shows why; "
+                       "fix it and save again", err=True)
+            return
+        _echo_diagnostics(problems)
+        click.echo(f"[{stamp}] rebuilt in {seconds:.2f} s: {result.rendered} pages rendered, "
+                   f"{result.changed} changed", err=True)
+
+    if bind in ("0.0.0.0", "::", ""):
+        click.echo("WARNING: --bind 0.0.0.0 makes the preview (drafts included) reachable from "
+                   "other machines on your network", err=True)
+    import signal
+
+    def stop_on_term(signum, frame):  # `kill` stops as cleanly as Ctrl-C
+        raise KeyboardInterrupt
+
+    signal.signal(signal.SIGTERM, stop_on_term)
+    preview = Preview(site_dir, port=port, bind=bind, drafts=drafts, future=future, report=report)
+    started = False
+    try:
+        url = preview.start()
+        started = True
+        click.echo(f"serving {url} (Ctrl-C to stop)", err=True)
+        if open_browser:
+            import webbrowser
+            webbrowser.open(url)
+        while True:
+            _time.sleep(3600)
+    except PortInUse as exc:
+        click.echo(f"error: {exc}", err=True)
+        sys.exit(1)
+    except BuildError as exc:
+        _echo_diagnostics(exc.diagnostics)
+        sys.exit(1)
+    except KeyboardInterrupt:
+        click.echo("stopping", err=True)
+    finally:
+        if started:
+            preview.stop()
+
+
 if __name__ == "__main__":  # pragma: no cover
     main()

@@ -101,63 +101,170 @@ def build_lock(site_root: Path, notify: Callable[[str], None] | None = None):
             fcntl.flock(fh, fcntl.LOCK_UN)
 
 
+class Builder:
+    """Builds one site into one output folder, again and again.
+
+    ``briefs build`` uses a builder once; ``briefs serve`` keeps one alive so that parsed
+    content, the previous build's signature, the output record and the parsed templates stay in
+    memory between rebuilds (``persist=False``: the disk cache is written when the session
+    ends, and meanwhile marked as unknown, so a crashed session costs a full build, never a
+    wrong one).
+    """
+
+    def __init__(self, site_dir: Path, options: BuildOptions | None = None, *,
+                 notify: Callable[[str], None] | None = None, persist: bool = True):
+        self.site_dir = Path(site_dir)
+        self.options = options or BuildOptions()
+        self.notify = notify
+        self.persist = persist
+        self._content: dict | None = None
+        self._state: dict | None = None
+        self._output: Output | None = None
+        self._renderer: tuple | None = None  # (key, Renderer)
+
+    def build(self) -> BuildResult:
+        options = self.options
+        timer = Timer()
+        config = load_config(self.site_dir, base_url=options.base_url)
+        out_dir = Path(options.out_dir) if options.out_dir else config.root / "public"
+        out_dir = out_dir if out_dir.is_absolute() else Path.cwd() / out_dir
+        jobs = options.jobs or os.cpu_count() or 1
+        now = options.now or datetime.now(timezone.utc)
+        cache_dir = config.root / CACHE_DIR
+        timer.lap("config")
+        with build_lock(config.root, self.notify):
+            site, parsed = self.load_site(config, jobs, now, cache_dir)
+            timer.lap("content")
+            related = None  # filled by the related-stories stage (issue 4)
+            timer.lap("related")
+            specs = views.plan(site, related)
+            templates = deps.template_hashes([config.root / "templates", THEME / "templates"])
+            renderer = self.renderer(config, templates, cache_dir)
+            timer.lap("plan")
+
+            output = self.output(out_dir, cache_dir)
+            gen = output.begin()
+            state_key = build_key(config, options, out_dir)
+            state_path = cache_dir / f"state-{output.key}.pickle"
+            state = self._state
+            if state is None and options.incremental:
+                state = cache.load(state_path, state_key)
+            if state is not None and state.get("key") != state_key:
+                state = None
+            signature = deps.signature(site, related)
+            changed = None  # None: render everything
+            if state and gen.live and state["live_id"] == output.live_id:
+                changed = (deps.changed_keys(state["signature"], signature)
+                           | deps.template_keys(state["templates"], templates))
+            todo = []
+            for spec in specs:
+                if needs_render(spec, changed, gen.live):
+                    todo.append(spec)
+                else:
+                    gen.carry(spec.path)
+            try:
+                render_pages(todo, renderer, gen, jobs)
+                timer.lap("render")
+                files = copy_files(config, gen, state.get("files", {}) if state else {})
+            except BaseException:
+                output.abort(gen)
+                raise
+            live_id = secrets.token_hex(8)
+            new_state = {"key": state_key, "live_id": live_id, "signature": signature,
+                         "templates": templates, "files": files}
+            # The state is saved before the swap, under the new generation's id: if the swap
+            # never happens, the ids differ next time and everything is rendered again.
+            if self.persist:
+                cache.save(state_path, state_key, new_state)
+            elif self._state is None:
+                state_path.unlink(missing_ok=True)
+            changed_files, removed = gen.changed(), gen.removed()
+            output.finish(gen, live_id)
+            self._state = new_state if not self.persist else None
+            self._state_path = state_path
+            timer.lap("write")
+        return BuildResult(config, site, out_dir, Counter(s.kind for s in specs),
+                           len(gen.hashes), timer.timings, list(site.warnings),
+                           rendered=len(todo), parsed=parsed, changed=len(changed_files),
+                           removed=len(removed))
+
+    def close(self) -> None:
+        """End of a preview session: write what memory knows to the disk cache."""
+        if self.persist:
+            return
+        if self._output is not None:
+            self._output.close()
+        if self._state is not None:
+            cache.save(self._state_path, self._state["key"], self._state)
+        if self._content is not None:
+            self._save_content()
+
+    def output(self, out_dir: Path, cache_dir: Path) -> Output:
+        if self._output is None or self._output.out_dir != out_dir.absolute():
+            self._output = Output(out_dir, cache_dir, persist=self.persist)
+        return self._output
+
+    def renderer(self, config: SiteConfig, templates: dict, cache_dir: Path) -> Renderer:
+        key = (config, tuple(sorted(templates.items())))
+        if self._renderer is None or self._renderer[0] != key:
+            folder = cache_dir / "templates"
+            folder.mkdir(exist_ok=True)
+            self._renderer = (key, Renderer(config, cache_dir=folder))
+        return self._renderer[1]
+
+    # ------------------------------------------------------------------------- content stage
+
+    def load_site(self, config: SiteConfig, jobs: int, now: datetime,
+                  cache_dir: Path) -> tuple[model.Site, int]:
+        """Content files -> validated model. Returns (site, number of files parsed)."""
+        options = self.options
+        refs, problems = sources.discover(config.root)
+        key = ("content", config.timezone)
+        if self._content is None or self._content_key != key:
+            loaded = cache.load(cache_dir / "content.pickle", key) if options.incremental else None
+            self._content, self._content_key = loaded or {}, key
+            self._content_path = cache_dir / "content.pickle"
+        cached = self._content
+        results: dict[str, Any] = {}
+        todo: list[sources.SourceRef] = []
+        for ref in refs:
+            hit = cached.get(ref.rel)
+            if hit is not None and hit[0] == ref.mtime_ns and hit[1] == ref.size:
+                results[ref.rel] = hit[2]
+            else:
+                todo.append(ref)
+        for ref, outcome in zip(todo, parse_all(todo, config.tz, jobs)):
+            if isinstance(outcome, list):
+                problems.extend(outcome)
+            else:
+                results[ref.rel] = outcome
+        if todo or len(cached) != len(results):
+            self._content = {r.rel: (r.mtime_ns, r.size, results[r.rel])
+                             for r in refs if r.rel in results}
+            if self.persist:
+                self._save_content()
+        if any(p.severity == "error" for p in problems):
+            raise BuildError(problems)
+        articles = [r for r in results.values() if isinstance(r, model.Article)]
+        topics = [r for r in results.values() if isinstance(r, model.Topic)]
+        pages = [r for r in results.values() if isinstance(r, model.Page)]
+        root = str(config.root)
+        site, more = model.build_site(
+            config, articles, topics, pages, drafts=options.drafts, future=options.future,
+            now=now, locate=lambda rel, keys: content.locate(root, rel, keys))
+        problems += more
+        if site is None or any(p.severity == "error" for p in problems):
+            raise BuildError(problems)
+        return site, len(todo)
+
+    def _save_content(self) -> None:
+        cache.save(self._content_path, self._content_key, self._content)
+
+
 def build(site_dir: Path, options: BuildOptions | None = None,
           notify: Callable[[str], None] | None = None) -> BuildResult:
-    options = options or BuildOptions()
-    timer = Timer()
-    config = load_config(Path(site_dir), base_url=options.base_url)
-    out_dir = Path(options.out_dir) if options.out_dir else config.root / "public"
-    out_dir = out_dir if out_dir.is_absolute() else Path.cwd() / out_dir
-    jobs = options.jobs or os.cpu_count() or 1
-    now = options.now or datetime.now(timezone.utc)
-    cache_dir = config.root / CACHE_DIR
-    timer.lap("config")
-    with build_lock(config.root, notify):
-        site, parsed = load_site(config, options, jobs, now, cache_dir)
-        timer.lap("content")
-        related = None  # filled by the related-stories stage (issue 4)
-        timer.lap("related")
-        specs = views.plan(site, related)
-        templates_cache = cache_dir / "templates"
-        templates_cache.mkdir(exist_ok=True)
-        renderer = Renderer(config, cache_dir=templates_cache)
-        timer.lap("plan")
-
-        output = Output(out_dir, cache_dir)
-        gen = output.begin()
-        state_key = build_key(config, options)
-        state = cache.load(cache_dir / "state.pickle", state_key) if options.incremental else None
-        signature = deps.signature(site, related)
-        templates = deps.template_hashes([config.root / "templates", THEME / "templates"])
-        changed = None  # None: render everything
-        if state and gen.live and state["live_id"] == output.live_id:
-            changed = (deps.changed_keys(state["signature"], signature)
-                       | deps.template_keys(state["templates"], templates))
-        todo = []
-        for spec in specs:
-            if needs_render(spec, changed, gen.live):
-                todo.append(spec)
-            else:
-                gen.carry(spec.path)
-        try:
-            render_pages(todo, renderer, gen, jobs)
-            timer.lap("render")
-            files = copy_files(config, gen, state.get("files", {}) if state else {})
-        except BaseException:
-            output.abort(gen)
-            raise
-        live_id = secrets.token_hex(8)
-        # The state is saved before the swap, under the new generation's id: if the swap
-        # never happens, the ids differ next time and everything is rendered again.
-        cache.save(cache_dir / "state.pickle", state_key,
-                   {"live_id": live_id, "signature": signature, "templates": templates,
-                    "files": files})
-        changed_files, removed = gen.changed(), gen.removed()
-        output.finish(gen, live_id)
-        timer.lap("write")
-    return BuildResult(config, site, out_dir, Counter(s.kind for s in specs), len(gen.hashes),
-                       timer.timings, list(site.warnings), rendered=len(todo), parsed=parsed,
-                       changed=len(changed_files), removed=len(removed))
+    """Build once (``briefs build``)."""
+    return Builder(site_dir, options, notify=notify).build()
 
 
 def needs_render(spec: views.PageSpec, changed: set[str] | None, live: dict) -> bool:
@@ -168,52 +275,14 @@ def needs_render(spec: views.PageSpec, changed: set[str] | None, live: dict) -> 
     return not changed.isdisjoint(spec.deps)
 
 
-def build_key(config: SiteConfig, options: BuildOptions) -> tuple:
+def build_key(config: SiteConfig, options: BuildOptions, out_dir: Path) -> tuple:
     """What every page depends on: the settings and the options that shape the whole site."""
     settings = hashlib.blake2b((config.root / CONFIG_FILE).read_bytes(), digest_size=16).hexdigest()
-    return (settings, str(config.root), config.base_url, options.drafts, options.future)
+    return (settings, str(config.root), str(out_dir), config.base_url, options.drafts,
+            options.future)
 
 
-# ----------------------------------------------------------------------------- content stage
-
-def load_site(config: SiteConfig, options: BuildOptions, jobs: int, now: datetime,
-              cache_dir: Path) -> tuple[model.Site, int]:
-    """Content files -> validated model. Returns (site, number of files parsed)."""
-    refs, problems = sources.discover(config.root)
-    tz = config.tz
-    key = ("content", config.timezone)
-    cached: dict = (cache.load(cache_dir / "content.pickle", key) if options.incremental
-                    else None) or {}
-    results: dict[str, Any] = {}
-    todo: list[sources.SourceRef] = []
-    for ref in refs:
-        hit = cached.get(ref.rel)
-        if hit is not None and hit[0] == ref.mtime_ns and hit[1] == ref.size:
-            results[ref.rel] = hit[2]
-        else:
-            todo.append(ref)
-    for ref, outcome in zip(todo, parse_all(todo, tz, jobs)):
-        if isinstance(outcome, list):
-            problems.extend(outcome)
-        else:
-            results[ref.rel] = outcome
-    if todo or len(cached) != len(results):
-        fresh = {r.rel: (r.mtime_ns, r.size, results[r.rel]) for r in refs if r.rel in results}
-        cache.save(cache_dir / "content.pickle", key, fresh)
-    if any(p.severity == "error" for p in problems):
-        raise BuildError(problems)
-    articles = [r for r in results.values() if isinstance(r, model.Article)]
-    topics = [r for r in results.values() if isinstance(r, model.Topic)]
-    pages = [r for r in results.values() if isinstance(r, model.Page)]
-    root = str(config.root)
-    site, more = model.build_site(
-        config, articles, topics, pages, drafts=options.drafts, future=options.future, now=now,
-        locate=lambda rel, keys: content.locate(root, rel, keys))
-    problems += more
-    if site is None or any(p.severity == "error" for p in problems):
-        raise BuildError(problems)
-    return site, len(todo)
-
+# ----------------------------------------------------------------------------- parsing
 
 def _parse_one(ref: sources.SourceRef, tz) -> Any:
     """One content file -> Article/Topic/Page, or a list of diagnostics."""
