@@ -42,7 +42,7 @@ def looks_like_html(data: str) -> bool:
         re.search(r"<(html|head|body|article|p|div)[\s>]", head))
 
 
-def read_html(data: str, url: str | None = None) -> Draft:
+def read_html(data: str | bytes, url: str | None = None) -> Draft:
     """Extract the article of one HTML page; raises :class:`NoArticle` when there is none."""
     import trafilatura
     from trafilatura.metadata import extract_metadata
@@ -50,9 +50,11 @@ def read_html(data: str, url: str | None = None) -> Draft:
     tree = trafilatura.load_html(data)
     if tree is None:
         raise NoArticle("could not parse the HTML")
+    stated_url = _stated_url(tree)
     meta = extract_metadata(tree, default_url=url, date_config={
         **DATE_OPTIONS, "max_date": _today()})
-    base = _clean_url(meta.url) if meta.url else url
+    page_url = meta.url or stated_url or url
+    base = _clean_url(page_url) if page_url else None
     body_tree = trafilatura.load_html(data)
     _unwrap_embedded_posts(body_tree)
     xml = trafilatura.extract(body_tree, url=base, **EXTRACT_OPTIONS)
@@ -61,15 +63,78 @@ def read_html(data: str, url: str | None = None) -> Draft:
     blocks = xml_to_blocks(xml, base)
     if not blocks:
         raise NoArticle("no article text found in the HTML")
+    sitename = _as_written(_one_line(meta.sitename), data)
+    body_text = " ".join(b.text for b in blocks)
     return Draft(
         blocks=tuple(blocks),
-        title=_one_line(meta.title),
+        title=_without_site_name(_one_line(meta.title), sitename, meta.hostname),
         date=meta.date or None,
-        source=_one_line(meta.sitename),
+        source=sitename,
         source_url=base if base and base.startswith(("http://", "https://")) else None,
         author=_one_line(meta.author),
-        summary=_one_line(meta.description),
+        summary=_about_the_article(_one_line(meta.description), body_text),
     )
+
+
+def _stated_url(tree) -> str | None:
+    """The page's own address from <link rel=canonical> or og:url, when trafilatura missed it."""
+    for xpath in ('//link[@rel="canonical"]/@href', '//meta[@property="og:url"]/@content'):
+        for value in tree.xpath(xpath):
+            value = value.strip()
+            if value.startswith(("http://", "https://")):
+                return value
+    return None
+
+
+def _as_written(name: str | None, data: str | bytes) -> str | None:
+    """The outlet's name spelled as the page spells it (trafilatura title-cases 'nj' to 'Nj')."""
+    if not name:
+        return name
+    text = data.decode("utf-8", "replace") if isinstance(data, bytes) else data
+    match = re.search(r'content=["\']\s*(' + re.escape(name) + r')\s*["\']', text, re.I)
+    return match.group(1) if match else name
+
+
+_TITLE_SEPARATOR = re.compile(r"\s+(?:[-|–—·•:]|::)\s+")
+
+
+def _without_site_name(title: str | None, sitename: str | None, hostname: str | None) -> str | None:
+    """'Saraki drags IGP to court - The Paradigm' -> 'Saraki drags IGP to court'."""
+    if not title:
+        return title
+    parts = _TITLE_SEPARATOR.split(title)
+    if len(parts) < 2:
+        return title
+    names = {_key(sitename or "")} | {_key(hostname or "")} | {
+        _key((hostname or "").split(".")[-2] if hostname and "." in hostname else "")}
+    names.discard("")
+    def is_site(part: str) -> bool:
+        key = _key(part)
+        return key in names or any(min(len(key), len(n)) >= 5 and (key in n or n in key)
+                                   for n in names)
+
+    if is_site(parts[-1]):
+        return title[: title.rfind(parts[-1])].rstrip(" -|–—·•:").strip()
+    if is_site(parts[0]):
+        return title[len(parts[0]):].lstrip(" -|–—·•:").strip()
+    return title
+
+
+def _key(text: str) -> str:
+    return re.sub(r"[^a-z0-9]", "", text.lower().removeprefix("www."))
+
+
+def _about_the_article(description: str | None, body_text: str) -> str | None:
+    """A page's description, unless it is the site's slogan ('Music, Film, TV and Political
+    News Coverage') rather than a summary of this article: most of its words must occur in
+    the article."""
+    if not description:
+        return None
+    words = set(re.findall(r"\w+", description.lower()))
+    body = set(re.findall(r"\w+", body_text.lower()))
+    if not words or len(words & body) / len(words) < 0.5:
+        return None
+    return description
 
 
 # Posts a story quotes (a governor's tweet, a club's statement) are part of the story, but the
