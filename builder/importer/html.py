@@ -310,7 +310,7 @@ class _Converter:
             marker = f"{number}. " if ordered else "- "
             indent = "  " * depth if not ordered else "   " * depth
             if text:
-                body = md.replace("\n", "\n" + indent + " " * len(marker))
+                body = escape_line_starts(md).replace("\n", "\n" + indent + " " * len(marker))
                 self.add("li", text, indent + marker + body, links, group=group)
             for sub in nested:
                 self.list(sub, depth + 1, group)
@@ -333,7 +333,7 @@ class _Converter:
     def table(self, el) -> None:
         rows = []
         for row in el.iter("row"):
-            cells = [self.inline(cell)[0].replace("\n", " ").replace("|", "\\|")
+            cells = [self.inline(cell)[0].replace("\\\n", " ")  # "|" is escaped already
                      for cell in row if cell.tag == "cell"]
             if any(c.strip() for c in cells):
                 rows.append(cells)
@@ -362,6 +362,8 @@ class _Converter:
         md: list[str] = []
         text: list[str] = []
         links = 0
+        emphasis: tuple[int, str] | None = None
+        """(position in md, marker) of an emphasis span just written, to join the next one."""
 
         def emit(raw: str | None) -> None:
             if raw:
@@ -393,14 +395,29 @@ class _Converter:
                 cmd, ctext, clinks = self.inline_raw(child)
                 links += clinks
                 rend = child.get("rend", "")
-                mark = {"#b": "**", "#i": "*", "#u": "", "#t": "`"}.get(rend, "")
+                mark = {"#b": "**", "#i": "*"}.get(rend, "")
                 stripped = cmd.strip()
-                if mark and stripped and "\n" not in stripped:
-                    lead = " " if cmd[:1].isspace() else ""
-                    trail = " " if cmd[-1:].isspace() else ""
+                lead = " " if cmd[:1].isspace() else ""
+                trail = " " if cmd[-1:].isspace() else ""
+                before = lead or ("".join(md)[-1:] if md else "")
+                after = trail or _next_char(child)
+                if mark and stripped and not lead and emphasis == (len(md) - 1, mark) \
+                        and md[-1].endswith(mark):
+                    # <i>The</i><i>Hollywood Reporter</i>: one run, not "*The**Hollywood*"
+                    md[-1] = md[-1][: -len(mark)]
+                    md.append(f"{stripped}{mark}{trail}")
+                    emphasis = (len(md) - 1, mark) if not trail else None
+                    text.append(ctext)
+                    emit(child.tail)
+                    continue
+                if mark and stripped and "\n" not in stripped and before not in ("*", "_") \
+                        and _can_emphasise(before, stripped, after):
                     md.append(f"{lead}{mark}{stripped}{mark}{trail}")
-                else:
-                    md.append(cmd)
+                    emphasis = (len(md) - 1, mark) if not trail else None
+                    text.append(ctext)
+                    emit(child.tail)
+                    continue
+                md.append(cmd)
                 text.append(ctext)
             elif tag == "graphic":
                 pass
@@ -424,6 +441,34 @@ class _Converter:
         if urlsplit(absolute).scheme not in ("http", "https", "mailto"):
             return None  # javascript:, data:, relative without a base: keep the words only
         return absolute.replace(">", "%3E").replace("<", "%3C").replace(" ", "%20")
+
+
+def _next_char(el) -> str:
+    """The first character after an inline element, as far as it can be told."""
+    if el.tail:
+        return el.tail[0]
+    following = el.getnext()
+    if following is not None:
+        return ("".join(following.itertext()) or " ")[0]
+    return " "
+
+
+def _can_emphasise(before: str, content: str, after: str) -> bool:
+    """Whether ``*content*`` opens and closes as emphasis by CommonMark's flanking rules.
+
+    ``**[a link](url)**last`` does not (a closing run after punctuation must be followed by
+    space or punctuation) and would show its asterisks; such text is kept plain instead.
+    """
+    def space(ch: str) -> bool:
+        return not ch or ch.isspace()
+
+    def punct(ch: str) -> bool:
+        return bool(ch) and not ch.isalnum() and not ch.isspace()
+
+    first, last = content[0], content[-1]
+    opens = not space(first) and (not punct(first) or space(before) or punct(before))
+    closes = not space(last) and (not punct(last) or space(after) or punct(after))
+    return opens and closes
 
 
 def _tidy(markdown: str, plain: str) -> tuple[str, str]:
