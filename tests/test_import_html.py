@@ -159,7 +159,7 @@ def test_unrenderable_emphasis_is_left_plain():
         '<p><hi rend="#b"><ref target="https://a.example/">Pochettino was sacked</ref></hi>'
         'last night, <hi rend="#i">The</hi><hi rend="#i">Hollywood Reporter</hi> said.</p>'), None)
     assert block.markdown == ("[Pochettino was sacked](<https://a.example/>)last night, "
-                              "*TheHollywood Reporter* said.")
+                              "*The Hollywood Reporter* said.")
 
 
 def test_promos_on_a_page_are_removed_by_their_rules():
@@ -195,6 +195,41 @@ def test_link_titles_under_a_read_more_marker_go_with_it():
         "First paragraph of the story, long enough to be prose for the rules.",
         "The story goes on after the links, in a sentence of its own."]
     assert [rule for rule, _ in draft.removed] == ["read-more"] * 3 + ["link-list"] * 2
+
+
+def test_rights_and_credits_leave_the_body_but_are_kept():
+    from builder.importer.document import Draft
+
+    blocks = xml_to_blocks(xml(
+        "<p>The story itself, told in a sentence that is long enough to be prose.</p>"
+        "<p>http://sources.example/report.pdf</p>"
+        "<p>https://www.news.example/story/1</p>"
+        "<p>(Reporting by Jane Doe; Editing by John Roe)</p>"
+        "<p>© 2019 Associated Press. All Rights Reserved. This material may not be published, "
+        "broadcast, rewritten, or redistributed.</p>"), None)
+    draft = clean(Draft(blocks=tuple(blocks), title="A story",
+                        source_url="https://news.example/story/1/"))
+    assert [b.text for b in draft.blocks] == [
+        "The story itself, told in a sentence that is long enough to be prose.",
+        "http://sources.example/report.pdf"]  # a source the story cites stays; its own URL goes
+    assert dict(draft.extra) == {
+        "credits": "(Reporting by Jane Doe; Editing by John Roe)",
+        "rights": "© 2019 Associated Press. All Rights Reserved. This material may not be "
+                  "published, broadcast, rewritten, or redistributed."}
+
+
+def test_a_lead_sentence_retelling_the_headline_is_kept():
+    from builder.importer.document import Draft
+
+    blocks = xml_to_blocks(xml(
+        '<head rend="h1">Van Der Beek eliminated from Dancing with the Stars</head>'
+        "<p>James Van Der Beek has been eliminated from “Dancing with the Stars.”</p>"
+        '<head rend="h2">Dancing with the Stars</head><p>More text follows here.</p>'), None)
+    draft = clean(Draft(blocks=tuple(blocks),
+                        title="Van Der Beek eliminated from 'Dancing with the Stars'"))
+    assert [b.text for b in draft.blocks] == [
+        "James Van Der Beek has been eliminated from “Dancing with the Stars.”",
+        "Dancing with the Stars", "More text follows here."]
 
 
 # --- the real build ------------------------------------------------------------------------------

@@ -281,8 +281,10 @@ def _front_matter(draft: Draft, when: str, topic: str | None, source: str | None
         front["section"] = draft.section
     if draft.image_caption:
         front["image_caption"] = draft.image_caption
-    if draft.image_credit:
-        front["extra"] = {"image_credit": draft.image_credit}
+    extra = {"image_credit": draft.image_credit} if draft.image_credit else {}
+    extra.update(draft.extra)
+    if extra:
+        front["extra"] = extra
     return front
 
 

@@ -42,6 +42,8 @@ class Rule:
     """Block kinds the rule looks at; empty means all."""
     max_words: int | None = None
     """Only blocks this short: keeps sentence-like patterns off real paragraphs."""
+    keep_as: str | None = None
+    """Out of the body, but not lost: the first such text goes to ``extra.<keep_as>``."""
 
 
 # Reused pieces of patterns.
@@ -89,8 +91,9 @@ RULES: tuple[Rule, ...] = (
          pattern=r"(updated|published|posted|last (updated|modified))( on| at)?\s*:?\s*"
                  r"[\w ,.:/-]{0,40}\d[\w ,.:/-]{0,40}",
          max_words=12),
-    Rule("bare-url", "A URL standing alone (the page's own address, a share link).",
-         pattern=r"(https?://|www\.)\S+"),
+    Rule("own-url", "The page's own address standing alone (a print or share leftover); "
+         "other bare URLs are a story's sources and stay.",
+         pattern=r"(https?://|www\.)\S+", test="own-url"),
 
     # --- links to elsewhere -------------------------------------------------------------------
     Rule("link-list", "A list whose every item is a short link: 'related stories' lists.",
@@ -114,7 +117,27 @@ RULES: tuple[Rule, ...] = (
          pattern=r"\[(\w+)[^\]]*\].*?\[/\1\]|\[/?(button|caption|embed|gallery)[^\]]*\]",
          action="strip"),
 
+    # --- page furniture that survives extraction ---------------------------------------------------
+    Rule("ad-label", "Advertising labels and 'continue reading' hints between paragraphs.",
+         pattern=r"(advertisement|advert|sponsored( content)?|ad feedback|"
+                 r"story continues (below|after) (this )?(advertisement|advert|ad)|"
+                 r"(continue|keep) reading( the main story| below)?|"
+                 r"scroll (down )?to continue( with content| reading)?|skip (advert|ad)\w*)"
+                 r"\s*[.:]?"),
+    Rule("photo-credit", "Picture credits standing alone: 'Image copyright Getty Images', "
+         "'(AP Photo/Jane Doe)', 'Photo: Reuters'.",
+         pattern=r"\(?\s*((image|photo(graph)?|picture|video) (copyright|source|credit)s?|"
+                 r"(photo|picture|image|credit)s?\s*(:|by))?\s*[\w .,'’/&-]{0,60}\b"
+                 r"(getty images|ap photo|afp|reuters|epa|shutterstock|pa (wire|media)|"
+                 r"alamy)\b[\w .,'’/&-]{0,40}\)?",
+         max_words=12),
+
     # --- the outlet talking about itself --------------------------------------------------------
+    Rule("subscription-offer", "Magazine and paper subscription offers: 'Get Motor Cycle "
+         "Monthly delivered through your letterbox every month. 12 issues for £11.99.'",
+         pattern=r".{0,160}\b(\d+ issues for|subscribe (now|today)|subscription offer|"
+                 r"delivered (to|through) your (door|letterbox))\b.{0,200}",
+         max_words=45),
     Rule("newsletter", "Newsletter sign-ups: 'Sign up for our newsletter', 'Get the latest "
          "updates right in your inbox'.",
          pattern=rf"(.{{0,160}}[.!?:] )?(sign(ing)? up|subscribe|get|join|start your day)\b.{{0,200}}"
@@ -149,14 +172,14 @@ RULES: tuple[Rule, ...] = (
                  r"with reporting by|this story was (reported|produced|written)).{0,300}|"
                  r".{0,300}\b(contributed (reporting|to this (report|story|article))|"
                  r"contributed reporting from).{0,80}",
-         max_words=60),
+         max_words=60, keep_as="credits"),
     Rule("source-line", "'SOURCE: Al Jazeera News' sign-offs.",
          pattern=r"source\s*:\s*[\w .,&'-]{1,60}"),
     Rule("copyright", "Copyright and reuse notices: a (c) sign, 'copyright' near a year, "
          "'all rights reserved'.",
          pattern=r".{0,80}(©|ⓒ|\(c\) \d{4}|copyright\b(?=.{0,60}\d{4})|all rights reserved)"
                  r".{0,250}",
-         max_words=40),
+         max_words=40, keep_as="rights"),
     Rule("reprint-notice", "Print/reprint tool text: 'This copy is for your personal, "
          "non-commercial use only', 'Order Reprints', 'Print Article'.",
          pattern=r"(this copy is for your personal, non-commercial use only.*|order reprints|"
@@ -206,6 +229,7 @@ class Context:
     title: str
     summary: str
     head: bool
+    source_url: str
     previous_dropped_by: str | None
     kept: int
     """How many blocks before this one were kept."""
@@ -217,14 +241,18 @@ def _title_like(c: Context) -> bool:
     block = c.blocks[c.i]
     if block.kind not in ("h2", "h3", "h4", "h5", "h6", "p") or len(_words(block.text)) > 40:
         return False
-    if not c.title:
+    # only once, and only before anything of the article was kept
+    if not c.title or c.kept or "repeated-title" in c.dropped:
         return False
-    if _similar(block.text, c.title) >= 0.6:
+    similar = _similar(block.text, c.title)
+    if block.kind == "p" and re.search(r"[.!?]['\"”’)]?$", block.text.strip()) and similar < 0.9:
+        return False  # a sentence: the lead paragraph retelling the headline, not the headline
+    if similar >= 0.6:
         return True
     # a heading at the very top (only breadcrumbs and datelines before it) is the page's
     # headline whatever its wording
     return (block.kind.startswith("h") and c.kept == 0
-            and set(c.dropped) <= {"breadcrumb", "dateline", "bare-url"})
+            and set(c.dropped) <= {"breadcrumb", "dateline", "own-url"})
 
 
 def _deck(c: Context) -> bool:
@@ -257,6 +285,13 @@ def _link_list(c: Context) -> bool:
     return all(b.link_share >= 0.8 and len(_words(b.text)) <= 20 for b in items)
 
 
+def _own_url(c: Context) -> bool:
+    from .store import normalise_url
+
+    return bool(c.source_url) and (normalise_url(c.blocks[c.i].text.strip())
+                                   == normalise_url(c.source_url))
+
+
 def _link_heavy(c: Context) -> bool:
     return c.blocks[c.i].link_share >= 0.5
 
@@ -275,6 +310,7 @@ TESTS: dict[str, Callable[[Context], bool]] = {
     "dateline": _dateline,
     "link-list": _link_list,
     "link-heavy": _link_heavy,
+    "own-url": _own_url,
     "caps-link": _caps_link,
 }
 
@@ -350,13 +386,14 @@ def clean(draft: Draft, rules: tuple[Rule, ...] = RULES) -> Draft:
     removed: list[tuple[str, str]] = list(draft.removed)
     caption = draft.image_caption
     credit = draft.image_credit
+    kept_aside: dict[str, str] = dict(draft.extra)
     head = True
     last_drop: str | None = None
     i = 0
     while i < len(blocks):
         block = blocks[i]
         ctx = Context(blocks=blocks, i=i, title=draft.title or "", summary=draft.summary or "",
-                      head=head, previous_dropped_by=last_drop, kept=len(kept),
+                      head=head, source_url=draft.source_url or "", previous_dropped_by=last_drop, kept=len(kept),
                       dropped=tuple(name for name, _ in removed[len(draft.removed):]))
         rule = next((r for r in rules if _matches(r, ctx)), None)
         if rule is None:
@@ -367,6 +404,8 @@ def clean(draft: Draft, rules: tuple[Rule, ...] = RULES) -> Draft:
             i += 1
             continue
         last_drop = rule.name
+        if rule.keep_as and rule.keep_as not in kept_aside:
+            kept_aside[rule.keep_as] = _squash(block.text)
         if rule.action == "strip":
             text = _squash(_compiled(rule).sub(" ", block.text))
             removed.append((rule.name, block.text))
@@ -397,7 +436,8 @@ def clean(draft: Draft, rules: tuple[Rule, ...] = RULES) -> Draft:
         deck = next((text for name, text in removed if name == "deck"), None)
         summary = _squash(deck) if deck else None
     return draft.with_blocks(kept, removed=tuple(removed), image_caption=caption or None,
-                             image_credit=credit, summary=summary)
+                             image_credit=credit, summary=summary,
+                             extra=tuple(kept_aside.items()))
 
 
 def _restyle(block: Block, text: str) -> str:

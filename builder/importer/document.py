@@ -50,6 +50,8 @@ class Draft:
     image_caption: str | None = None
     image_credit: str | None = None
     tags: tuple[str, ...] = ()
+    extra: tuple[tuple[str, str], ...] = ()
+    """Text taken out of the body but worth keeping (rights notice, agency credits), by name."""
     removed: tuple[tuple[str, str], ...] = field(default=(), compare=False)
     """(rule name, text) for every piece of boilerplate taken out: for ``--explain``-style output."""
 

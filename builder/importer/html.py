@@ -403,11 +403,13 @@ class _Converter:
                 after = trail or _next_char(child)
                 if mark and stripped and not lead and emphasis == (len(md) - 1, mark) \
                         and md[-1].endswith(mark):
-                    # <i>The</i><i>Hollywood Reporter</i>: one run, not "*The**Hollywood*"
+                    # <i>The</i><i>Hollywood Reporter</i>: one run, not "*The**Hollywood*";
+                    # trafilatura's XML loses the space between such spans (its text output
+                    # keeps it), so it is put back
                     md[-1] = md[-1][: -len(mark)]
-                    md.append(f"{stripped}{mark}{trail}")
+                    md.append(f" {stripped}{mark}{trail}")
                     emphasis = (len(md) - 1, mark) if not trail else None
-                    text.append(ctext)
+                    text.append(" " + ctext)
                     emit(child.tail)
                     continue
                 if mark and stripped and "\n" not in stripped and before not in ("*", "_") \
