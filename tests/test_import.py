@@ -3,6 +3,7 @@
 
 from __future__ import annotations
 
+import os
 from pathlib import Path
 
 import pytest
@@ -104,8 +105,13 @@ def test_seed_body_is_exactly_the_articles_own_paragraphs(newsroom):
                                topic="syria-offensive-dec-2024"))
     assert result.status == "written", result
     assert result.target == SEED_TARGET
-    front, body = split(newsroom.root / SEED_TARGET)
+    path = newsroom.root / SEED_TARGET
+    front, body = split(path)
     assert body == "\n" + "\n\n".join(SEED_PARAGRAPHS) + "\n"
+    umask = os.umask(0)
+    os.umask(umask)
+    assert path.stat().st_mode & 0o777 == 0o666 & ~umask  # an ordinary file, not a private temp
+    assert [p.name for p in path.parent.iterdir()] == [path.name]  # no temporary file left
     for line in SEED_BOILERPLATE:
         assert line not in body, line
     assert front == {
@@ -181,6 +187,20 @@ def test_nearly_the_same_text_is_a_duplicate_too(newsroom, tmp_path):
     result = only(import_paths(newsroom.root, [SEED], date="2024-12-02"))
     assert result.status == "skipped"
     assert "nearly the same text" in result.message
+
+
+def test_what_is_remembered_between_imports_follows_edits(newsroom, tmp_path):
+    other = tmp_path / "other.txt"
+    other.write_text("Another story\n\nSomething else happened somewhere else.\n",
+                     encoding="utf-8")
+    hand = newsroom.write("content/articles/2024/by-hand.md", article(
+        "By hand", "2024-12-02", "A first draft that says little."))
+    assert only(import_paths(newsroom.root, [other], date="2024-12-02")).status == "written"
+    assert (newsroom.root / ".briefs-cache" / "import-index.json").is_file()
+    hand.write_text(article("By hand", "2024-12-02", "\n\n".join(SEED_PARAGRAPHS)),
+                    encoding="utf-8")  # the editor pastes the story in by hand
+    result = only(import_paths(newsroom.root, [SEED], date="2024-12-02"))
+    assert (result.status, result.target) == ("skipped", "content/articles/2024/by-hand.md")
 
 
 def test_same_source_url_is_a_duplicate_even_with_other_text(newsroom, tmp_path):

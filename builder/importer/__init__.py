@@ -89,6 +89,8 @@ def import_paths(site_dir: Path, paths: Sequence[Path], *, topic: str | None = N
             results.append(ImportResult(shown, why.status, why.target, str(why)))
         else:
             results.append(ImportResult(shown, status, target, message))
+    if not dry_run:
+        index.save_cache()
     return results
 
 
