@@ -49,6 +49,21 @@ def test_the_command_prints_all_tuning_and_held_out_rows(tmp_path, capsys):
     assert ours and ours[0].split(" | ")[3] == "1.000"  # recall: every gold word found
 
 
+def test_rules_can_be_left_out_to_measure_what_they_bring(tmp_path, capsys):
+    test_the_command_prints_all_tuning_and_held_out_rows(tmp_path, capsys)
+    assert evaluate.main([str(tmp_path), "--without", "read-more,newsletter"]) == 0
+    rows = [line for line in capsys.readouterr().out.splitlines()
+            if line.startswith("| all (4) |")]
+    assert [r.split(" | ")[1] for r in rows] == [
+        "trafilatura", "trafilatura, no comments", "briefs import",
+        "briefs import without 2 rules"]
+    # without the newsletter rule the sign-up line stays: precision falls, recall does not
+    full, fewer = rows[2].split(" | "), rows[3].split(" | ")
+    assert float(fewer[2]) < float(full[2]) and fewer[3] == full[3]
+    assert evaluate.main([str(tmp_path), "--without", "no-such-rule"]) == 2
+    assert "no rule named no-such-rule" in capsys.readouterr().err
+
+
 def test_a_missing_data_folder_is_one_clear_line(tmp_path, capsys):
     assert evaluate.main([str(tmp_path / "nowhere")]) == 2
     assert "no ground-truth.jsonl here" in capsys.readouterr().err
