@@ -63,9 +63,9 @@ def _add_heading_ids(out: str) -> str:
 
 def plain_text(rendered: str) -> str:
     """Visible text of rendered HTML, one line per block."""
-    text = _BLOCK_END.sub("\n", rendered)
-    text = _TAG.sub("", text)
-    return htmllib.unescape(text).strip()
+    text = _TAG.sub("", _BLOCK_END.sub("\n", rendered))
+    text = htmllib.unescape(text)
+    return "\n".join(line.strip() for line in text.split("\n") if line.strip())
 
 
 def excerpt(text: str, limit: int = 240) -> str:

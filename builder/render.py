@@ -12,6 +12,7 @@ from pathlib import Path
 from typing import Any
 
 import jinja2
+from markupsafe import Markup
 
 from . import markdown, sources
 from .config import SiteConfig
@@ -140,12 +141,21 @@ class Renderer:
         if extra_globals:
             self.env.globals.update(extra_globals)
         self.templates = load_templates(self.env, config)
+        # Macros are made globals once: `{% from "macros.html" import ... %}` in a page
+        # template would build the macro module again for every page rendered.
+        try:
+            module = self.env.get_template("macros.html").module
+        except Exception as exc:
+            raise BuildError(template_error(exc, PageSpec("macros.html", "macros.html"),
+                                            config)) from None
+        self.env.globals.update({name: getattr(module, name) for name in dir(module)
+                                 if not name.startswith("_")})
 
     def render(self, spec: PageSpec) -> bytes:
         depth = spec.path.count("/")
         root = self.config.base_path if spec.kind == "404" else "../" * depth
         context = dict(spec.context)
-        context["root"] = root
+        context["root"] = Markup(root)  # only dots and slashes: nothing to escape
         context["page_url"] = spec.url
         context["canonical"] = self.config.base_url + spec.url
         context["kind"] = spec.kind

@@ -126,9 +126,14 @@ MAX_BYTES = 50 * 1024 * 1024
 def read(ref: SourceRef, data: bytes | None = None) -> SourceFile:
     """Read, decode and split one file; raise SourceError with a located diagnostic."""
     if data is None:
+        if ref.size > MAX_BYTES:
+            raise SourceError(Diagnostic(ref.rel, None, None,
+                                         f"file is larger than {MAX_BYTES // 2**20} MB",
+                                         "split it into several articles"))
         try:
             with open(ref.abspath, "rb") as fh:
-                data = fh.read(MAX_BYTES + 1)
+                # read(n) would allocate n bytes up front; read() sizes the buffer from the file
+                data = fh.read()
         except FileNotFoundError:
             raise SourceError(Diagnostic(ref.rel, None, None,
                                          "file disappeared during the build",
@@ -179,7 +184,7 @@ def read_body(ref: SourceRef, expected_digest: str) -> str:
     """
     try:
         with open(ref.abspath, "rb") as fh:
-            data = fh.read(MAX_BYTES + 1)
+            data = fh.read()
     except OSError:
         data = b""
     if hashlib.blake2b(data, digest_size=16).hexdigest() != expected_digest:
