@@ -4,6 +4,7 @@
 from __future__ import annotations
 
 import os
+import re
 from pathlib import Path
 
 import pytest
@@ -388,3 +389,12 @@ def html_page(title: str, date: str, canonical: str, paragraphs: int = 4) -> str
 <p>Read more:</p><ul><li><a href="/other-1">Another story entirely</a></li>
 <li><a href="/other-2">Yet another headline here</a></li></ul>
 </article><footer>Copyright 2024 News Example. All rights reserved.</footer></body></html>"""
+
+
+def test_the_readme_section_lists_every_boilerplate_rule():
+    from builder.importer.boilerplate import RULES
+
+    doc = (Path(__file__).resolve().parents[1] / "docs" / "import.md").read_text(encoding="utf-8")
+    section = doc[doc.index("### Boilerplate rules"):doc.index("### How well it works")]
+    listed = re.findall(r"^\| `([a-z-]+)` \|", section, re.M)
+    assert listed == [rule.name for rule in RULES]
