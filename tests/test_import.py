@@ -161,6 +161,32 @@ def test_a_date_in_the_file_wins_over_the_date_option(newsroom, tmp_path):
     assert split(newsroom.root / result.target)[0]["date"] == "2024-12-01"
 
 
+def test_a_short_first_paragraph_with_a_date_is_text_not_a_dateline(newsroom, tmp_path):
+    raw = tmp_path / "short.txt"
+    raw.write_text("Rebels take Aleppo\n\nBy the end of Monday\n\nRebels took Aleppo on "
+                   "30 November.\n\nThe army withdrew.\n", encoding="utf-8")
+    result = only(import_paths(newsroom.root, [raw], date="2024-12-02"))
+    front, body = split(newsroom.root / result.target)
+    assert front["date"] == "2024-12-02" and "author" not in front
+    assert body.strip().split("\n\n") == [
+        "By the end of Monday", "Rebels took Aleppo on 30 November.", "The army withdrew."]
+
+
+@pytest.mark.parametrize("line, is_date", [
+    ("Monday 2 December 2024 10:32, UK", True),
+    ("UPDATED: Tue., Nov. 19, 2019", True),
+    ("5:45 AM PST 11/19/2019 by Patrick Shanley", True),
+    ("Updated at 1:23 p.m.", True),
+    ("Rebels took Aleppo on 30 November.", False),
+    ("Rockledge 14 11 6 15 — 44", False),
+    ("Top 10", False),
+])
+def test_what_counts_as_a_dateline(line, is_date):
+    from builder.importer.text import only_a_date
+
+    assert only_a_date(line) is is_date
+
+
 # --- duplicates and overwriting -------------------------------------------------------------------
 
 def test_reimporting_the_same_text_is_skipped_as_duplicate(newsroom):

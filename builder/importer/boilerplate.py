@@ -267,16 +267,10 @@ def _short_link(c: Context) -> bool:
     return block.link_share >= 0.8 and len(_words(block.text)) <= 4
 
 
-_DATE_WORDS = (r"(jan|feb|mar|apr|may|jun|jul|aug|sep|sept|oct|nov|dec)[a-z]*\.?|"
-               r"\d{1,4}[./-]\d{1,2}[./-]\d{1,4}|\d{1,2}:\d{2}|(mon|tue|wed|thu|fri|sat|sun)[a-z]*\.?")
-
-
 def _dateline(c: Context) -> bool:
-    text = c.blocks[c.i].text.strip()
-    words = _words(text)
-    if not words or len(words) > 14 or re.search(r"[.!?]['\"”]?$", text) and len(words) > 8:
-        return False
-    return bool(re.search(_DATE_WORDS, text, re.I)) and bool(re.search(r"\d", text))
+    from .text import only_a_date
+
+    return only_a_date(c.blocks[c.i].text.strip())
 
 
 def _link_list(c: Context) -> bool:

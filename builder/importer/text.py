@@ -32,8 +32,32 @@ MONTHS = {m: i for i, m in enumerate(
 _ISO = re.compile(r"\b(\d{4})-(\d{2})-(\d{2})(?:[T ](\d{2}):(\d{2})(?::(\d{2}))?)?\b")
 _DAY_MONTH_YEAR = re.compile(r"\b(\d{1,2})(?:st|nd|rd|th)?\s+([A-Za-z]{3,9})\.?,?\s+(\d{4})\b")
 _MONTH_DAY_YEAR = re.compile(r"\b([A-Za-z]{3,9})\.?\s+(\d{1,2})(?:st|nd|rd|th)?,?\s+(\d{4})\b")
-_BYLINE = re.compile(r"by\s+([A-Z][\w.'’-]*(?:\s+(?:[A-Z][\w.'’-]*|and|&|de|van|von|al))"
-                     r"{0,5})\.?", re.I)
+_BYLINE = re.compile(r"(?i:by)\s+([A-Z][\w.'’-]*(?:\s+(?:[A-Z][\w.'’-]*|and|&|de|van|von|al))"
+                     r"{0,5})\.?")
+
+_DATE_PARTS = re.compile(  # what makes a line a date: a full date, a time or a month's name
+    r"\b\d{4}-\d{2}-\d{2}(?:[T ]\d{2}:\d{2}(?::\d{2})?(?:\.\d+)?(?:Z|[+-]\d{2}:?\d{2})?)?\b|"
+    r"\b\d{1,4}[./-]\d{1,2}[./-]\d{1,4}\b|\b\d{1,2}:\d{2}(?::\d{2})?\b|"
+    r"\b(?:jan|feb|mar|apr|may|jun|jul|aug|sep|sept|oct|nov|dec)[a-z]*\.?(?=\W|$)", re.I)
+_DAY_OR_YEAR = re.compile(r"\b\d{1,2}(?:st|nd|rd|th)?\b|\b(?:19|20)\d{2}\b", re.I)
+_DATE_FILLER = re.compile(
+    r"\b(?:(?:mon|tue|tues|wed|thu|thur|thurs|fri|sat|sun)[a-z]*\.?|published|updated|posted|"
+    r"last|modified|on|at|am|pm|a\.m\.|p\.m\.|gmt|utc|bst|cet|cest|est|edt|pst|pdt|et|pt|uk|"
+    r"local|time)(?=\W|$)", re.I)
+
+
+def only_a_date(line: str) -> bool:
+    """Whether a line states nothing but when (and perhaps by whom) a story was published:
+    'Monday 2 December 2024 10:32, UK', 'UPDATED: Tue., Nov. 19, 2019', '5:45 AM PST
+    11/19/2019 by Patrick Shanley' -- but not 'Rebels took Aleppo on 30 November.'"""
+    if not re.search(r"\d", line):
+        return False
+    rest, found = _DATE_PARTS.subn(" ", line)
+    if not found:
+        return False
+    rest = _DATE_FILLER.sub(" ", _DAY_OR_YEAR.sub(" ", rest))
+    rest = re.sub(r"(?i:\bby)\s+(?:[A-Z][\w.'’-]*\s*){1,4}", " ", rest)  # a byline may follow
+    return len(re.findall(r"[^\W_]+", rest)) <= 1  # one label may stay ('Posted', '기사입력')
 
 
 def find_date(line: str) -> str | None:
@@ -104,7 +128,7 @@ def read_text(data: str) -> Draft:
     found_date = author = None
     while paragraphs and len(paragraphs[0]) == 1 and len(paragraphs[0][0].split()) <= 14:
         line = paragraphs[0][0]
-        stated = find_date(line)
+        stated = find_date(line) if only_a_date(line) else None
         byline = _BYLINE.fullmatch(line)
         if stated and found_date is None:
             found_date = stated
