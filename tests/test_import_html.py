@@ -232,6 +232,19 @@ def test_a_lead_sentence_retelling_the_headline_is_kept():
         "Dancing with the Stars", "More text follows here."]
 
 
+def test_a_headline_run_together_with_its_dateline_goes():
+    from builder.importer.document import Draft
+
+    blocks = xml_to_blocks(xml(
+        "<p>Atendimento Domiciliar registra arrombamento em veículos 05/10/2018 - Publicado "
+        "por: Clarissa Borba</p><p>A equipe do Serviço registrou nesta manhã o arrombamento.</p>"
+        "<p>Atendimento Domiciliar registra arrombamento em veículos pela segunda vez.</p>"),
+        None)
+    draft = clean(Draft(blocks=tuple(blocks),
+                        title="Atendimento Domiciliar registra arrombamento em veículos"))
+    assert [b.text[:20] for b in draft.blocks] == ["A equipe do Serviço ", "Atendimento Domicili"]
+
+
 # --- the real build ------------------------------------------------------------------------------
 
 def test_imported_articles_build_with_the_real_build(tmp_path):

@@ -249,6 +249,12 @@ def _title_like(c: Context) -> bool:
         return False  # a sentence: the lead paragraph retelling the headline, not the headline
     if similar >= 0.6:
         return True
+    # the headline run together with its dateline or byline ('<title> 05/10/2018 - By ...')
+    title_words, words = _words(c.title), _words(block.text)
+    if (len(title_words) >= 3 and words[: len(title_words)] == title_words
+            and len(words) - len(title_words) <= 12
+            and not re.search(r"[.!?]['\"”’)]?$", block.text.strip())):
+        return True
     # a heading at the very top (only breadcrumbs and datelines before it) is the page's
     # headline whatever its wording
     return (block.kind.startswith("h") and c.kept == 0
