@@ -114,7 +114,7 @@ def _check_options(root: Path, tz, topic: str | None, source: str | None,
     normalised = None
     if date is not None:
         try:
-            moment, has_time = parse_date(date, tz)
+            parse_date(date, tz)
         except ValueError as exc:
             problems.append(Diagnostic("--date", None, None, str(exc),
                                        "use YYYY-MM-DD or 2024-12-02T14:30:00+01:00"))

@@ -22,7 +22,7 @@ following blocks a ``drop-run`` may take.
 from __future__ import annotations
 
 import re
-from dataclasses import dataclass, field
+from dataclasses import dataclass
 from typing import Callable
 
 from .document import Block, Draft, prose

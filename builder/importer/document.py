@@ -49,7 +49,6 @@ class Draft:
     section: str | None = None
     image_caption: str | None = None
     image_credit: str | None = None
-    tags: tuple[str, ...] = ()
     extra: tuple[tuple[str, str], ...] = ()
     """Text taken out of the body but worth keeping (rights notice, agency credits), by name."""
     removed: tuple[tuple[str, str], ...] = field(default=(), compare=False)

@@ -5,7 +5,7 @@ Duplicates are recognised three ways, against the articles already in ``content/
 imported earlier in the same run:
 - the same ``source_url`` (compared without scheme, ``www.``, trailing slash, fragment and
   ``utm_*`` tracking parameters);
-- the same text (a hash of the body's words, lower-cased, as a reader sees them);
+- the same text (a hash of the body's words, lower-cased, without link targets or markup);
 - nearly the same text (nine in ten of its five-word runs shared), which is what a second copy
   of a story saved with slightly different boilerplate looks like.
 Nothing is stored for this: hashes are recomputed from the files, so articles written by hand or

@@ -22,7 +22,7 @@ becomes ``date`` (or ``author``).
 from __future__ import annotations
 
 import re
-from datetime import date, datetime
+from datetime import date
 
 from .document import Block, Draft, prose
 
@@ -146,16 +146,3 @@ def read_text(data: str) -> Draft:
             blocks.append(Block(kind="line", text=line, markdown=prose(line), group=group))
     return Draft(blocks=tuple(blocks), title=title, section=section, date=found_date,
                  author=author)
-
-
-def parse_date_option(value: str) -> str:
-    """Validate a ``--date``: ISO date or datetime; returns it normalised, raises ValueError."""
-    value = value.strip()
-    try:
-        return date.fromisoformat(value).isoformat()
-    except ValueError:
-        pass
-    try:
-        return datetime.fromisoformat(value).isoformat()
-    except ValueError:
-        raise ValueError(f"--date {value!r} is not an ISO 8601 date (use YYYY-MM-DD)") from None
