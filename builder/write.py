@@ -11,7 +11,7 @@ whose bytes differ from what the shadow holds, and then swaps the two folders in
 - nothing is ever deleted wholesale (deleting thousands of files costs about 1 ms each on the
   disks measured here), and an unchanged page is never written again.
 
-What each generation holds is recorded in ``.briefs-cache/output.json`` as path -> (hash, size,
+What each generation holds is recorded in ``.briefs-cache/output.pickle`` as path -> (hash, size,
 mtime). A generation whose record is missing, or whose files were touched behind our back, is
 verified file by file and repaired, never trusted. The shadow is marked dirty while it is being
 changed, so a kill in the middle is detected by the next build.
@@ -24,16 +24,15 @@ from __future__ import annotations
 import ctypes
 import errno
 import hashlib
-import json
 import os
 import shutil
 from dataclasses import dataclass, field
 from pathlib import Path, PurePosixPath
 
+from . import cache
 from .errors import BuildError, Diagnostic
 
-STATE_FILE = "output.json"
-STATE_VERSION = 1
+STATE_FILE = "output.pickle"
 
 Entry = tuple[str, int, int]  # (hash, size, mtime_ns)
 
@@ -88,6 +87,17 @@ class Generation:
             self.pending.add(rel)
             return
         self._write(rel, data, h)
+
+    def carry(self, rel: str) -> None:
+        """Keep the live output's file for ``rel`` (nothing it depends on changed)."""
+        if rel in self.hashes:
+            raise BuildError(Diagnostic(rel, None, None, "two outputs want the same path",
+                                        "rename one of the sources"))
+        h = self.live[rel][0]
+        self.hashes[rel] = h
+        old = self.known.get(rel)
+        if old is None or old[0] != h:
+            self.pending.add(rel)
 
     def _write(self, rel: str, data: bytes, h: str) -> None:
         path = self.root / rel
@@ -180,19 +190,13 @@ class Output:
         return self.out_dir.parent / f".{self.out_dir.name}.briefs-shadow"
 
     def _load_state(self) -> dict:
-        try:
-            state = json.loads(self.state_path.read_text())
-            if state.get("version") != STATE_VERSION or state.get("out") != str(self.out_dir):
-                raise ValueError
-            return state
-        except (OSError, ValueError, AttributeError):
-            return {"version": STATE_VERSION, "out": str(self.out_dir),
-                    "live": None, "shadow": None}
+        state = cache.load(self.state_path, ("output", str(self.out_dir)))
+        if not isinstance(state, dict):
+            state = {"live": None, "shadow": None, "live_id": None}
+        return state
 
     def _save_state(self) -> None:
-        tmp = self.state_path.with_suffix(".tmp")
-        tmp.write_text(json.dumps(self.state, separators=(",", ":")))
-        os.replace(tmp, self.state_path)
+        cache.save(self.state_path, ("output", str(self.out_dir)), self.state)
 
     # ------------------------------------------------------------------ reading the record
 
@@ -201,7 +205,6 @@ class Output:
         live = self.state.get("live")
         if live is None or not self.out_dir.is_dir():
             return {}
-        live = {k: tuple(v) for k, v in live.items()}
         return live if _verify(self.out_dir, live) else {}
 
     def begin(self) -> Generation:
@@ -210,7 +213,7 @@ class Output:
         known = None
         shadow = self.state.get("shadow")
         if shadow is not None and self.shadow_dir.is_dir():
-            known = {k: tuple(v) for k, v in shadow.items()}
+            known = dict(shadow)
             if not _verify(self.shadow_dir, known):
                 known = None
         if known is None:
@@ -222,10 +225,16 @@ class Output:
         self.shadow_dir.mkdir(parents=True, exist_ok=True)
         return Generation(self.shadow_dir, known, live)
 
-    def finish(self, gen: Generation) -> bool:
+    @property
+    def live_id(self) -> str | None:
+        """Identifies the generation in the output folder (see pipeline's build state)."""
+        return self.state.get("live_id")
+
+    def finish(self, gen: Generation, live_id: str) -> bool:
         """Publish the new build if it differs from the live output. True when it did."""
         if gen.live and not gen.changed() and not gen.removed() and self.out_dir.is_dir():
             self.state["shadow"] = gen.known  # untouched output; the shadow is as recorded
+            self.state["live_id"] = live_id
             self._save_state()
             return False
         gen.complete(self.out_dir)
@@ -248,6 +257,7 @@ class Output:
             os.rename(self.shadow_dir, self.out_dir)
             self.state["shadow"] = None
         self.state["live"] = gen.manifest()
+        self.state["live_id"] = live_id
         self._save_state()
         return True
 
@@ -261,9 +271,11 @@ class Output:
 
 def _verify(folder: Path, manifest: dict[str, Entry]) -> bool:
     """True when every recorded file is there with the recorded size and mtime."""
+    base = os.fspath(folder) + "/"
+    stat = os.stat
     for rel, (_, size, mtime) in manifest.items():
         try:
-            st = os.stat(folder / rel)
+            st = stat(base + rel)
         except OSError:
             return False
         if st.st_size != size or st.st_mtime_ns != mtime:
