@@ -135,6 +135,40 @@ def new_article(title: str, topics: tuple[str, ...], when: str | None, site_dir:
     click.echo(f"created {path}")
 
 
+@main.command("import")
+@click.argument("paths", nargs=-1, required=True, type=click.Path(path_type=Path))
+@click.option("--topic", default=None, help="Topic slug for every imported article.")
+@click.option("--source", default=None, help="Outlet name (replaces the one read from a page).")
+@click.option("--date", "when", default=None,
+              help="Date for files that state none (YYYY-MM-DD or ISO datetime).")
+@click.option("--dry-run", is_flag=True, help="Report what would be written; write nothing.")
+@click.option("--force", is_flag=True, help="Replace an existing article at the same path.")
+@click.option("--site", "site_dir", type=click.Path(file_okay=False, path_type=Path),
+              default=".", show_default=True, help="Site folder.")
+def import_(paths, topic, source, when, dry_run, force, site_dir):
+    """Turn raw scraped news (text or HTML files, or folders of them) into articles.
+
+    \b
+    Examples:
+      briefs import inbox/syria-raw.txt --date 2024-12-02 --topic syria-offensive-dec-2024
+      briefs import saved-pages/ --source "Example Wire" --dry-run
+    """
+    from .importer import import_paths
+
+    try:
+        results = import_paths(site_dir, paths, topic=topic, source=source, date=when,
+                               dry_run=dry_run, force=force)
+    except BuildError as exc:
+        _echo_diagnostics(exc.diagnostics)
+        sys.exit(1)
+    for r in results:
+        click.echo(str(r), err=not r.ok)
+    failed = sum(not r.ok for r in results)
+    if failed:
+        click.echo(f"import: {failed} of {len(results)} files failed", err=True)
+        sys.exit(1)
+
+
 @main.command()
 @click.option("--site", "site_dir", type=click.Path(file_okay=False, path_type=Path),
               default=".", show_default=True, help="Site folder (holds site.yaml).")
