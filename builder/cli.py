@@ -6,7 +6,9 @@ Every user mistake arrives here as a BuildError and is printed one line per prob
 
 from __future__ import annotations
 
+import os
 import sys
+import time
 from pathlib import Path
 
 import click
@@ -50,9 +52,15 @@ def main() -> None:
 @click.option("--drafts", is_flag=True, help="Include articles marked draft: true.")
 @click.option("--future", is_flag=True, help="Include articles dated in the future.")
 @click.option("--base-url", default=None, help="Override site.yaml's base_url.")
+@click.option("--no-related", is_flag=True, help="Skip related stories.")
+@click.option("--no-search", is_flag=True, help="Skip the search index.")
+@click.option("--clean", is_flag=True, help="Ignore the cache: parse and render everything.")
+@click.option("--profile", is_flag=True, help="Print time per stage and the slowest templates.")
+@click.option("--verbose", "-v", is_flag=True, help="List every note, not the first few.")
 @click.option("--quiet", "-q", is_flag=True, help="Print only errors and warnings.")
 def build(site_dir: Path, out_dir: Path | None, drafts: bool, future: bool,
-          base_url: str | None, quiet: bool) -> None:
+          base_url: str | None, no_related: bool, no_search: bool, clean: bool, profile: bool,
+          verbose: bool, quiet: bool) -> None:
     """Build the site into public/ (or --out).
 
     \b
@@ -60,25 +68,63 @@ def build(site_dir: Path, out_dir: Path | None, drafts: bool, future: bool,
       briefs build
       briefs build --site ~/briefings --out /tmp/preview --drafts --future
       briefs build --base-url https://user.github.io/briefs/
+      briefs build --no-search --profile     # where does the time go?
     """
+    from . import report
     from .pipeline import BuildOptions, build as run_build
 
-    options = BuildOptions(out_dir=out_dir, drafts=drafts, future=future, base_url=base_url)
+    options = BuildOptions(out_dir=out_dir, drafts=drafts, future=future, base_url=base_url,
+                           related=not no_related, search=not no_search, incremental=not clean)
+    bar = _progress_bar() if not quiet and sys.stderr.isatty() and not os.environ.get("CI") else None
     try:
-        result = run_build(site_dir, options, notify=lambda m: click.echo(m, err=True))
+        result = run_build(site_dir, options, notify=lambda m: click.echo(m, err=True),
+                           progress=bar.update if bar else None)
     except BuildError as exc:
+        if bar:
+            bar.close()
         _fail(exc)
-    _echo_diagnostics(result.warnings) if not quiet else None
+    if bar:
+        bar.close()
+    _echo_diagnostics(result.warnings)
     if not quiet:
-        total = sum(result.timings.values())
-        kinds = ", ".join(f"{n} {k}" for k, n in sorted(result.pages_by_kind.items()))
         try:
-            shown = result.out_dir.relative_to(Path.cwd())
+            shown = result.out_dir.relative_to(Path.cwd()).as_posix() + "/"
         except ValueError:
-            shown = result.out_dir
-        click.echo(f"built {len(result.site.articles)} articles, "
-                   f"{sum(result.pages_by_kind.values())} pages ({kinds}) "
-                   f"in {total:.2f} s -> {shown}/")
+            shown = str(result.out_dir) + "/"
+        for line in report.summary(result, shown, verbose=verbose):
+            click.echo(line)
+    if profile:
+        for line in report.profile(result):
+            click.echo(line)
+
+
+class _progress_bar:
+    """A rich progress bar on a terminal, shown only once a build has run for a second."""
+
+    def __init__(self):
+        self.started = time.monotonic()
+        self.progress = None
+        self.tasks: dict[str, int] = {}
+
+    def update(self, stage: str, done: int, total: int) -> None:
+        if self.progress is None:
+            if time.monotonic() - self.started < 1.0:
+                return
+            from rich.progress import Progress
+            self.progress = Progress(transient=True, console=_stderr_console())
+            self.progress.start()
+        if stage not in self.tasks:
+            self.tasks[stage] = self.progress.add_task(stage, total=total)
+        self.progress.update(self.tasks[stage], completed=done, total=total)
+
+    def close(self) -> None:
+        if self.progress is not None:
+            self.progress.stop()
+
+
+def _stderr_console():
+    from rich.console import Console
+    return Console(stderr=True)
 
 
 @main.command()

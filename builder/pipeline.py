@@ -70,6 +70,8 @@ class BuildResult:
     """Output files whose content differs from the previous build (added or changed)."""
     removed: int = 0
     """Output files of the previous build that this one no longer has."""
+    template_times: dict[str, tuple[float, int]] = field(default_factory=dict)
+    """Template (or output kind) -> (seconds spent rendering, outputs rendered)."""
 
 
 class Timer:
@@ -112,10 +114,12 @@ class Builder:
     """
 
     def __init__(self, site_dir: Path, options: BuildOptions | None = None, *,
-                 notify: Callable[[str], None] | None = None, persist: bool = True):
+                 notify: Callable[[str], None] | None = None, persist: bool = True,
+                 progress: Callable[[str, int, int], None] | None = None):
         self.site_dir = Path(site_dir)
         self.options = options or BuildOptions()
         self.notify = notify
+        self.progress = progress
         self.persist = persist
         self._content: dict | None = None
         self._state: dict | None = None
@@ -163,7 +167,7 @@ class Builder:
                 else:
                     gen.carry(spec.path)
             try:
-                render_pages(todo, renderer, gen, jobs)
+                render_pages(todo, renderer, gen, jobs, self.progress)
                 timer.lap("render")
                 files = copy_files(config, gen, state.get("files", {}) if state else {})
             except BaseException:
@@ -186,7 +190,9 @@ class Builder:
         return BuildResult(config, site, out_dir, Counter(s.kind for s in specs),
                            len(gen.hashes), timer.timings, list(site.warnings),
                            rendered=len(todo), parsed=parsed, changed=len(changed_files),
-                           removed=len(removed))
+                           removed=len(removed),
+                           template_times={k: (v, renderer.counts[k])
+                                           for k, v in renderer.times.items()})
 
     def close(self) -> None:
         """End of a preview session: write what memory knows to the disk cache."""
@@ -233,7 +239,7 @@ class Builder:
                 results[ref.rel] = hit[2]
             else:
                 todo.append(ref)
-        for ref, outcome in zip(todo, parse_all(todo, config.tz, jobs)):
+        for ref, outcome in zip(todo, parse_all(todo, config.tz, jobs, self.progress)):
             if isinstance(outcome, list):
                 problems.extend(outcome)
             else:
@@ -262,9 +268,10 @@ class Builder:
 
 
 def build(site_dir: Path, options: BuildOptions | None = None,
-          notify: Callable[[str], None] | None = None) -> BuildResult:
+          notify: Callable[[str], None] | None = None,
+          progress: Callable[[str, int, int], None] | None = None) -> BuildResult:
     """Build once (``briefs build``)."""
-    return Builder(site_dir, options, notify=notify).build()
+    return Builder(site_dir, options, notify=notify, progress=progress).build()
 
 
 def needs_render(spec: views.PageSpec, changed: set[str] | None, live: dict) -> bool:
@@ -306,7 +313,8 @@ def _parse_chunk(args) -> list:
     return [_parse_one(r, tz) for r in refs]
 
 
-def parse_all(refs: list[sources.SourceRef], tz, jobs: int) -> list:
+def parse_all(refs: list[sources.SourceRef], tz, jobs: int,
+              progress: Callable[[str, int, int], None] | None = None) -> list:
     if jobs <= 1 or len(refs) < PARALLEL_MIN:
         return [_parse_one(r, tz) for r in refs]
     size = max(50, len(refs) // (jobs * 8))
@@ -315,6 +323,8 @@ def parse_all(refs: list[sources.SourceRef], tz, jobs: int) -> list:
         out = []
         for part in pool.imap(_parse_chunk, chunks):
             out.extend(part)
+            if progress:
+                progress("content", len(out), len(refs))
     return out
 
 
@@ -323,12 +333,13 @@ def parse_all(refs: list[sources.SourceRef], tz, jobs: int) -> list:
 _WORK: tuple | None = None  # (renderer, specs, generation) inherited by forked workers
 
 
-def _render_range(bounds: tuple[int, int]) -> tuple[dict, list[Diagnostic]]:
+def _render_range(bounds: tuple[int, int]) -> tuple[dict, list[Diagnostic], dict, dict]:
     renderer, specs, parent = _WORK
     # This process's share only: the parent merges the shares.
     gen = Generation(parent.root, parent.known, parent.live)
+    renderer.times, renderer.counts = {}, {}
     problems = _render_into(gen, renderer, specs[bounds[0]:bounds[1]])
-    return gen.share(), problems
+    return gen.share(), problems, renderer.times, renderer.counts
 
 
 def _render_into(gen: Generation, renderer: Renderer, specs) -> list[Diagnostic]:
@@ -344,23 +355,32 @@ def _render_into(gen: Generation, renderer: Renderer, specs) -> list[Diagnostic]
 
 
 def render_pages(specs: list[views.PageSpec], renderer: Renderer, gen: Generation,
-                 jobs: int) -> None:
+                 jobs: int, progress: Callable[[str, int, int], None] | None = None) -> None:
     global _WORK
     clashes = [p for p, n in Counter(s.path for s in specs).items() if n > 1]
     if clashes:
         raise BuildError([Diagnostic(p, None, None, "two pages want the same URL") for p in clashes])
     if jobs <= 1 or len(specs) < PARALLEL_MIN:
         problems = _render_into(gen, renderer, specs)
+        if progress:
+            progress("render", len(specs), len(specs))
     else:
         _WORK = (renderer, specs, gen)
         step = max(20, len(specs) // (jobs * 16))
         ranges = [(i, min(i + step, len(specs))) for i in range(0, len(specs), step)]
         problems = []
         try:
+            done = 0
             with multiprocessing.get_context("fork").Pool(jobs) as pool:
-                for share, found in pool.imap_unordered(_render_range, ranges):
+                for share, found, times, counts in pool.imap_unordered(_render_range, ranges):
                     gen.merge(share)  # also what failed workers managed to write
                     problems.extend(found)
+                    for name, seconds in times.items():
+                        renderer.times[name] = renderer.times.get(name, 0.0) + seconds
+                        renderer.counts[name] = renderer.counts.get(name, 0) + counts[name]
+                    done += len(share["hashes"])
+                    if progress:
+                        progress("render", done, len(specs))
         finally:
             _WORK = None
     if problems:
