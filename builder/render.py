@@ -7,6 +7,7 @@ by file name. Autoescape is on and undefined variables are errors (StrictUndefin
 
 from __future__ import annotations
 
+import time
 from datetime import date, datetime
 from pathlib import Path
 from typing import Any
@@ -143,6 +144,9 @@ class Renderer:
         if extra_globals:
             self.env.globals.update(extra_globals)
         self.templates = load_templates(self.env, config)
+        self.times: dict[str, float] = {}
+        """Seconds spent per template (or per kind, for outputs without one): for --profile."""
+        self.counts: dict[str, int] = {}
         # Macros are made globals once: `{% from "macros.html" import ... %}` in a page
         # template would build the macro module again for every page rendered.
         try:
@@ -154,6 +158,15 @@ class Renderer:
                                  if not name.startswith("_")})
 
     def render(self, spec: PageSpec) -> bytes:
+        started = time.perf_counter()
+        try:
+            return self._render(spec)
+        finally:
+            name = spec.template or spec.kind
+            self.times[name] = self.times.get(name, 0.0) + time.perf_counter() - started
+            self.counts[name] = self.counts.get(name, 0) + 1
+
+    def _render(self, spec: PageSpec) -> bytes:
         if spec.template is None:
             try:
                 return spec.make()
