@@ -591,7 +591,7 @@ def run(site_dir: Path, options, *, build_first: bool = True, external: bool = F
 
     from .config import load_config
     from .errors import BuildError
-    from .pipeline import build, load_site
+    from .pipeline import Builder, build
 
     if build_first:
         result = build(site_dir, options, notify=notify)
@@ -607,8 +607,8 @@ def run(site_dir: Path, options, *, build_first: bool = True, external: bool = F
                                     "--no-build"))
     jobs = options.jobs or os.cpu_count() or 1
     try:
-        site, _ = load_site(config, options, jobs, options.now or datetime.now(timezone.utc),
-                            config.root / CACHE_DIR)
+        site, _ = Builder(site_dir, options).load_site(
+            config, jobs, options.now or datetime.now(timezone.utc), config.root / CACHE_DIR)
     except BuildError:
         site = None  # the output can still be checked; problems are shown at output pages
         if notify:

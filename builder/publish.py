@@ -518,9 +518,7 @@ def publish_to_folder(site_dir: Path, options: PublishOptions,
     cache = config.root / CACHE_DIR / PUBLISH_DIR
     with _publish_lock(cache, notify):
         result, report = production_build(site_dir, cache / "site", options, notify)
-        # The folder's own record (and shadow) under publish/to/, so that writing it does not
-        # make the writer forget what the build folders hold.
-        output = Output(target, cache / "to")
+        output = Output(target, config.root / CACHE_DIR)
         gen = output.begin()
         try:
             for rel in _output_files(result.out_dir):
