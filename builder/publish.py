@@ -224,8 +224,7 @@ def publish(site_dir: Path, options: PublishOptions | None = None,
     branch = options.branch or config.publish.branch
     remote = options.remote or config.publish.remote
     git = Git(site_dir)
-    top = git.maybe("rev-parse", "--show-toplevel")
-    if top is None:
+    if git.maybe("rev-parse", "--show-toplevel") is None:
         raise PublishError(Diagnostic(str(site_dir), None, None, "not in a git repository",
                                       "run `git init` there, or publish to a folder with "
                                       "--to DIR"), "nothing was published")
@@ -247,11 +246,11 @@ def publish(site_dir: Path, options: PublishOptions | None = None,
 
     cache = config.root / CACHE_DIR / PUBLISH_DIR
     with _publish_lock(cache, notify):
-        out_dir = cache / "site"
-        result, report = production_build(site_dir, out_dir, options, notify)
+        source = _source(git, site_dir)  # before the build reads the files, not after
+        result, report = production_build(site_dir, cache / "site", options, notify)
         outcome = PublishResult(result, report, warnings + list(result.warnings),
-                                out_dir=result.out_dir, branch=branch, remote=remote)
-        outcome.source = _source(git, site_dir)
+                                out_dir=result.out_dir, branch=branch, remote=remote,
+                                source=source)
         commit_site(git, result.out_dir, result.config, ref, remote, options, outcome,
                     cache)
     if options.push and not options.dry_run:
