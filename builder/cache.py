@@ -46,6 +46,7 @@ def save(path: Path, key: Any, value: Any) -> None:
     """Write atomically: a reader sees the old file or the new one, never a part."""
     body = pickle.dumps(value, protocol=pickle.HIGHEST_PROTOCOL)
     path = Path(path)
+    path.parent.mkdir(parents=True, exist_ok=True)
     tmp = path.with_name(f".{path.name}.{os.getpid()}.tmp")
     with open(tmp, "wb") as fh:
         fh.write(MAGIC + hashlib.blake2b(body, digest_size=32).digest() + _key(key) + body)
