@@ -15,7 +15,7 @@ from typing import Any
 import jinja2
 from markupsafe import Markup
 
-from . import content, sources
+from . import content, markdown, sources
 from .config import SiteConfig
 from .errors import BuildError, Diagnostic
 from .views import PageSpec
@@ -182,6 +182,10 @@ class Renderer:
         try:
             if spec.kind == "article":
                 context["body"] = content.render_body(self.config.root, context["article"], root)
+            elif spec.kind == "topic":
+                context["intro"] = Markup(markdown.relocate_links(context["topic"].body_html, root))
+            elif spec.kind == "page":
+                context["body"] = Markup(markdown.relocate_links(context["page"].body_html, root))
             template = self.templates.get(spec.template) or self.env.get_template(spec.template)
             return template.render(context).encode("utf-8")
         except BuildError:

@@ -304,9 +304,6 @@ def test_external_problems_are_traced_to_markdown(site, tmp_path):
     assert offline.external == 0 and not offline.errors
 
 
-@pytest.mark.xfail(strict=True, reason="core build (main): topic introductions and standalone "
-                   "pages keep root-relative Markdown links as written, so under a base_url "
-                   "path they lead out of the site; only article bodies are relocated")
 def test_root_relative_links_in_topics_and_pages_follow_the_base_path(site):
     site.write("content/topics/t.md", topic("T", "See [the first report](/articles/a/)."))
     site.write("content/pages/about.md", "---\ntitle: About\n---\n\nRead [the archive](/archive/).\n")
