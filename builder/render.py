@@ -181,7 +181,7 @@ class Renderer:
         context["kind"] = spec.kind
         try:
             if spec.kind == "article":
-                context["body"] = content.render_body(self.config.root, context["article"], root)
+                context["body"] = content.render_body(context["article"], root)
             elif spec.kind == "topic":
                 context["intro"] = Markup(markdown.relocate_links(context["topic"].body_html, root))
             elif spec.kind == "page":
