@@ -8,7 +8,6 @@ Every problem in a file is collected, with its line and column, before giving up
 from __future__ import annotations
 
 import difflib
-import zlib
 import re
 from dataclasses import dataclass
 from datetime import date, datetime, time, tzinfo
@@ -241,7 +240,7 @@ def parse_article(src: sources.SourceFile, tz: tzinfo) -> Parsed:
         updated=updated, summary=summary, excerpt=summary or markdown.excerpt(text),
         topics=tuple(dict.fromkeys(topics)), related_pins=pins,
         related_enabled=related_enabled, word_count=text.count(" ") + text.count("\n") + 1,
-        digest=src.digest, body_z=zlib.compress(rendered.encode("utf-8"), 1),
+        digest=src.digest, body_html=rendered,
         body_line=src.body_line, **fields)
     return Parsed(article, text)
 
