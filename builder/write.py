@@ -244,7 +244,7 @@ class Output:
         shadow = self.state.get("shadow")
         if shadow is not None and self.shadow_dir.is_dir():
             known = dict(shadow)
-            if not _verify(self.shadow_dir, known):
+            if not self._disowned and not _verify(self.shadow_dir, known):
                 known = None
         if known is None:
             known = _scan(self.shadow_dir)  # unknown contents: every file will be rewritten
@@ -290,6 +290,21 @@ class Output:
         self.state["live_id"] = live_id
         self._save_state()
         return True
+
+    def sync_shadow(self) -> int:
+        """Make the shadow a copy of the live output now, so the next build only writes what it
+        changes (a preview does this while the editor is still reading). Returns files copied."""
+        live = self.live_manifest()
+        if not live:
+            return 0
+        gen = self.begin()
+        for rel in live:
+            gen.carry(rel)
+        copied = len(gen.pending)
+        gen.complete(self.out_dir)
+        self.state["shadow"] = gen.known
+        self._save_state()
+        return copied
 
     def abort(self, gen: Generation) -> None:
         """A failed build: the output is untouched; remember what the shadow holds now."""
