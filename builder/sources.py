@@ -107,7 +107,7 @@ def discover(site_dir: Path) -> tuple[list[SourceRef], list[Diagnostic]]:
     return refs, problems
 
 
-MAX_BYTES = 50 * 1024 * 1024
+MAX_BYTES = 10 * 1024 * 1024  # no article is this long; a file this big is a mistake
 
 
 def read(ref: SourceRef, data: bytes | None = None) -> SourceFile:
