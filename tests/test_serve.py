@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import http.client
 import json
+import re
 import socket
 import threading
 import time
@@ -230,3 +231,73 @@ def test_browser_reloads_itself_and_shows_the_overlay(preview):
         assert page.locator("#briefs-error-overlay").count() == 0
         assert errors == []
         b.close()
+
+
+def _rss_kb(pid: int) -> int:
+    for line in open(f"/proc/{pid}/status"):
+        if line.startswith("VmRSS:"):
+            return int(line.split()[1])
+    return 0
+
+
+@pytest.mark.slow
+def test_serve_under_load_with_hostile_paths(tmp_path):
+    """50 concurrent clients, 2 x 10,000 requests, a third of them hostile, against a real
+    `briefs serve` process: it keeps answering, never leaks a file from outside the preview,
+    and its memory stays flat from one round to the next."""
+    import subprocess
+    import sys
+    from concurrent.futures import ThreadPoolExecutor
+    site = Site(tmp_path / "site")
+    site.write("content/topics/t.md", topic("T"))
+    site.write("content/articles/a.md", article("A", "2024-12-01", topics=["t"]))
+    secret = tmp_path / "outside.txt"
+    secret.write_text("OUTSIDE SECRET")
+    server = subprocess.Popen([sys.executable, "-m", "builder", "serve", "--site", str(site.root),
+                               "--port", "0"], stderr=subprocess.PIPE, text=True)
+    try:
+        line = ""
+        while "serving" not in line:
+            line = server.stderr.readline()
+            assert line or server.poll() is None, "serve did not start"
+        port = int(re.search(r"127\.0\.0\.1:(\d+)", line).group(1))
+        valid = ["/news/", "/news/articles/a/", "/news/topics/t/", "/news/assets/briefs.css",
+                 "/news/feed.xml", "/news/sitemap.xml", "/news/missing/", "/"]
+        hostile = ["/news/../../outside.txt", "/news/%2e%2e/%2e%2e/outside.txt",
+                   "/news/..%2F..%2Foutside.txt", "/news/%252e%252e/outside.txt",
+                   "/news/\\..\\..\\outside.txt", "/news/%00", "/news/" + "..%2f" * 10 + "etc/passwd",
+                   "//etc/passwd", "/news/articles/../../../outside.txt", "/news/" + "a/" * 300]
+        paths = [(valid + hostile)[i % (len(valid) + len(hostile))] for i in range(10_000)]
+        local = threading.local()
+
+        def fetch(path):
+            conn = getattr(local, "conn", None)
+            if conn is None:
+                conn = local.conn = http.client.HTTPConnection("127.0.0.1", port, timeout=30)
+            try:
+                conn.request("GET", path)
+                resp = conn.getresponse()
+                body = resp.read()
+            except (http.client.HTTPException, OSError):
+                local.conn = None
+                conn.close()
+                return path, -1, b""
+            return path, resp.status, body
+
+        rss = []
+        with ThreadPoolExecutor(50) as pool:
+            for _ in range(3):  # a warm-up round, then two measured rounds
+                results = list(pool.map(fetch, paths))
+                rss.append(_rss_kb(server.pid))
+                assert [r for r in results if r[1] == -1] == []
+                for path, status, body in results:
+                    assert b"OUTSIDE SECRET" not in body and b"root:x:" not in body, path
+                    if path in hostile:
+                        assert status in (403, 404), (path, status)
+                assert sum(1 for _, status, _ in results if status == 200) >= 3000
+        print(f"serve RSS after each round of 10,000 requests (kB): {rss}")
+        assert rss[2] - rss[1] < 5_000, f"RSS per round (kB): {rss}"
+        assert fetch("/news/articles/a/")[1] == 200  # still answering
+    finally:
+        server.send_signal(2)
+        server.wait(30)
