@@ -13,7 +13,7 @@ from typing import Any
 
 import jinja2
 
-from . import markdown, sources
+from . import charts, markdown, sources, structured
 from .config import SiteConfig
 from .errors import BuildError, Diagnostic
 from .model import Article
@@ -62,6 +62,13 @@ def month_name(number: int) -> str:
     return MONTHS[number - 1]
 
 
+def href(path: str, root: str) -> str:
+    """A link to ``path`` (``/images/x.jpg`` or an http(s) URL) from a page at ``root``."""
+    if path.startswith(("http://", "https://")):
+        return path
+    return root + path.lstrip("/")
+
+
 def plural(count: int, word: str, many: str | None = None) -> str:
     return f"{count:,} {word if count == 1 else (many or word + 's')}"
 
@@ -82,8 +89,20 @@ def make_environment(config: SiteConfig) -> jinja2.Environment:
         keep_trailing_newline=True,
     )
     env.filters.update(long_date=long_date, short_date=short_date, day_heading=day_heading,
-                       clock=clock, span=span, month_name=month_name, plural=plural)
-    env.globals.update(site=config, base_path=config.base_path)
+                       clock=clock, span=span, month_name=month_name, plural=plural,
+                       jsonld=structured.script, published=structured.published, href=href,
+                       absolute_url=lambda url: structured.absolute(config, url))
+    env.globals.update(
+        site=config, base_path=config.base_path,
+        # schema.org JSON-LD, built in Python (see structured.py); pipe through |jsonld
+        ld_website=lambda: structured.website(config),
+        ld_article=lambda article, topics, url: structured.news_article(config, article,
+                                                                        topics, url),
+        ld_collection=lambda *a, **k: structured.collection(config, *a, **k),
+        ld_breadcrumbs=lambda trail: structured.breadcrumbs(config, trail),
+        # pictures drawn at build time (see charts.py)
+        activity_svg=charts.activity_svg, span_strip=charts.span_strip,
+    )
     return env
 
 

@@ -8,13 +8,18 @@ context the template sees — without rendering anything. Contexts hold model re
 from __future__ import annotations
 
 from dataclasses import dataclass, field
-from datetime import datetime
+from datetime import date, datetime
 from typing import Any
 
-from .model import Article, Site, Term
+from . import charts
+from .model import Article, Site, Term, Topic
 
 HOME_ARTICLES = 20
 HOME_TOPICS = 8
+HOME = ("Home", "")
+ARCHIVE = ("Archive", "archive/")
+MONTH_NAMES = ["January", "February", "March", "April", "May", "June", "July", "August",
+               "September", "October", "November", "December"]
 
 
 @dataclass(slots=True)
@@ -74,37 +79,56 @@ def plan(site: Site, related: Any = None) -> list[PageSpec]:
     }, kind="home"))
     for article in site.articles:
         specs.append(article_page(site, article, related))
-    specs.append(PageSpec("topics/index.html", "topics.html",
-                          {"topics": topics_by_activity(site)}, kind="topics"))
+    listed = topics_by_activity(site)
+    axis = time_axis(listed)
+    specs.append(PageSpec("topics/index.html", "topics.html", {
+        "topics": listed,
+        "axis": axis,
+        "ticks": charts.axis_ticks(axis) if axis else ("month", []),
+    }, kind="topics"))
     for slug, topic in site.topics.items():
         items = [a[s] for s in site.topic_articles[slug]]
+        days = group_by_day(items)
         specs.append(PageSpec(f"{topic.url}index.html", "topic.html", {
             "topic": topic,
-            "days": group_by_day(items),
+            "articles": items,
+            "days": days,
             "latest": items[-1] if items else None,
             "count": len(items),
             "span": site.topic_span(slug),
+            "activity": charts.activity(((d, len(x)) for d, x in days), topic.starts,
+                                        topic.ends),
             "related_topics": related_topics(site, related, slug),
+            "crumbs": [HOME, ("Topics", "topics/"), (topic.title, topic.url)],
         }, kind="topic", source=topic.path))
     specs += term_pages(site, "tags", "Tag", site.tags)
     specs += term_pages(site, "sources", "Source", site.sources)
     specs.append(PageSpec("archive/index.html", "archive.html", {
         "years": [(y, len(items), [(m, len(site.months[(y, m)])) for (yy, m) in site.months
                                    if yy == y]) for y, items in site.years.items()],
+        "entries": [(str(y), f"archive/{y}/") for y in site.years],
     }, kind="archive"))
     for year, items in site.years.items():
         months = [(m, len(site.months[(y, m)])) for (y, m) in site.months if y == year]
         specs.append(PageSpec(f"archive/{year}/index.html", "archive_year.html", {
             "year": year, "months": months, "count": len(items),
+            "entries": [(f"{MONTH_NAMES[m - 1]} {year}", f"archive/{year}/{m:02d}/")
+                        for m, _ in months],
+            "crumbs": [HOME, ARCHIVE, (str(year), f"archive/{year}/")],
         }, kind="archive-year"))
     for (year, month), items in site.months.items():
         base = f"archive/{year}/{month:02d}/"
         for number, chunk, pages in paginate(items, site.config.per_page):
+            listed = [a[s] for s in chunk]
             specs.append(PageSpec(f"{Pagination(number, pages, base).url(number)}index.html",
                                   "archive_month.html", {
                                       "year": year, "month": month, "count": len(items),
-                                      "days": group_by_day([a[s] for s in chunk], newest=True),
+                                      "articles": listed,
+                                      "days": group_by_day(listed, newest=True),
                                       "pagination": Pagination(number, pages, base),
+                                      "start": (number - 1) * site.config.per_page + 1,
+                                      "crumbs": [HOME, ARCHIVE, (str(year), f"archive/{year}/"),
+                                                 (MONTH_NAMES[month - 1], base)],
                                   }, kind="archive-month"))
     for page in site.pages:
         specs.append(PageSpec(f"{page.url}index.html", "page.html", {"page": page},
@@ -131,6 +155,10 @@ def article_page(site: Site, article: Article, related: Any) -> PageSpec:
                  if link.slug in site.by_slug]
     if related is not None:
         later = [site.by_slug[s] for s in related.later(article.slug) if s in site.by_slug]
+    crumbs = [HOME, (article.title, article.url)]
+    if article.topics and article.topics[0] in site.topics:
+        first = site.topics[article.topics[0]]
+        crumbs.insert(1, (first.title, first.url))
     return PageSpec(f"{article.url}index.html", "article.html", {
         "article": article,
         "topics": [site.topics[t] for t in article.topics if t in site.topics],
@@ -138,6 +166,7 @@ def article_page(site: Site, article: Article, related: Any) -> PageSpec:
         "related": links,
         "later": later,
         "tags": [(s, site.tags[s].name) for s in article.tag_slugs if s in site.tags],
+        "crumbs": crumbs,
     }, kind="article", source=article.path)
 
 
@@ -149,9 +178,10 @@ def related_topics(site: Site, related: Any, slug: str) -> list:
 
 
 def term_pages(site: Site, folder: str, label: str, terms: dict[str, Term]) -> list[PageSpec]:
+    ordered = sorted(terms.values(), key=lambda t: (t.name.lower(), t.slug))
     specs = [PageSpec(f"{folder}/index.html", "terms.html", {
-        "label": label, "folder": folder,
-        "terms": sorted(terms.values(), key=lambda t: (t.name.lower(), t.slug)),
+        "label": label, "folder": folder, "terms": ordered,
+        "entries": [(t.name, f"{folder}/{t.slug}/") for t in ordered],
     }, kind=folder)]
     for term in terms.values():
         base = f"{folder}/{term.slug}/"
@@ -160,6 +190,8 @@ def term_pages(site: Site, folder: str, label: str, terms: dict[str, Term]) -> l
             specs.append(PageSpec(f"{pagination.url(number)}index.html", "term.html", {
                 "label": label, "term": term, "count": len(term.articles),
                 "articles": [site.by_slug[s] for s in chunk], "pagination": pagination,
+                "start": (number - 1) * site.config.per_page + 1,
+                "crumbs": [HOME, (f"{label}s", f"{folder}/"), (term.name, base)],
             }, kind=folder[:-1]))
     return specs
 
@@ -186,8 +218,24 @@ def topics_by_activity(site: Site) -> list[dict]:
         latest = site.by_slug[items[-1]] if items else None
         span = site.topic_span(slug)
         out.append({"topic": topic, "count": len(items), "latest": latest, "span": span,
-                    "ongoing": topic.ends is None})
+                    "ongoing": topic.ends is None, "period": period(topic, span)})
     out.sort(key=lambda d: (d["latest"] is None,
                             -(d["latest"].date.timestamp() if d["latest"] else 0),
                             d["topic"].slug))
     return out
+
+
+def period(topic: Topic, span: tuple[datetime, datetime] | None) -> tuple[date, date] | None:
+    """The days a story covers: its articles' span, widened to its ``starts`` and ``ends``."""
+    days = [d for d in (topic.starts, topic.ends) if d is not None]
+    if span:
+        days += [span[0].date(), span[1].date()]
+    return (min(days), max(days)) if days else None
+
+
+def time_axis(listed: list[dict]) -> tuple[date, date] | None:
+    """One time axis for every topic of the topics index: earliest start to latest end."""
+    periods = [t["period"] for t in listed if t["period"]]
+    if not periods:
+        return None
+    return min(p[0] for p in periods), max(p[1] for p in periods)
