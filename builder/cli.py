@@ -6,7 +6,9 @@ Every user mistake arrives here as a BuildError and is printed one line per prob
 
 from __future__ import annotations
 
+import os
 import sys
+import time
 from pathlib import Path
 
 import click
@@ -50,9 +52,15 @@ def main() -> None:
 @click.option("--drafts", is_flag=True, help="Include articles marked draft: true.")
 @click.option("--future", is_flag=True, help="Include articles dated in the future.")
 @click.option("--base-url", default=None, help="Override site.yaml's base_url.")
+@click.option("--no-related", is_flag=True, help="Skip related stories.")
+@click.option("--no-search", is_flag=True, help="Skip the search index.")
+@click.option("--clean", is_flag=True, help="Ignore the cache: parse and render everything.")
+@click.option("--profile", is_flag=True, help="Print time per stage and the slowest templates.")
+@click.option("--verbose", "-v", is_flag=True, help="List every note, not the first few.")
 @click.option("--quiet", "-q", is_flag=True, help="Print only errors and warnings.")
 def build(site_dir: Path, out_dir: Path | None, drafts: bool, future: bool,
-          base_url: str | None, quiet: bool) -> None:
+          base_url: str | None, no_related: bool, no_search: bool, clean: bool, profile: bool,
+          verbose: bool, quiet: bool) -> None:
     """Build the site into public/ (or --out).
 
     \b
@@ -60,25 +68,63 @@ def build(site_dir: Path, out_dir: Path | None, drafts: bool, future: bool,
       briefs build
       briefs build --site ~/briefings --out /tmp/preview --drafts --future
       briefs build --base-url https://user.github.io/briefs/
+      briefs build --no-search --profile     # where does the time go?
     """
+    from . import report
     from .pipeline import BuildOptions, build as run_build
 
-    options = BuildOptions(out_dir=out_dir, drafts=drafts, future=future, base_url=base_url)
+    options = BuildOptions(out_dir=out_dir, drafts=drafts, future=future, base_url=base_url,
+                           related=not no_related, search=not no_search, incremental=not clean)
+    bar = _progress_bar() if not quiet and sys.stderr.isatty() and not os.environ.get("CI") else None
     try:
-        result = run_build(site_dir, options, notify=lambda m: click.echo(m, err=True))
+        result = run_build(site_dir, options, notify=lambda m: click.echo(m, err=True),
+                           progress=bar.update if bar else None)
     except BuildError as exc:
+        if bar:
+            bar.close()
         _fail(exc)
-    _echo_diagnostics(result.warnings) if not quiet else None
+    if bar:
+        bar.close()
+    _echo_diagnostics(result.warnings)
     if not quiet:
-        total = sum(result.timings.values())
-        kinds = ", ".join(f"{n} {k}" for k, n in sorted(result.pages_by_kind.items()))
         try:
-            shown = result.out_dir.relative_to(Path.cwd())
+            shown = result.out_dir.relative_to(Path.cwd()).as_posix() + "/"
         except ValueError:
-            shown = result.out_dir
-        click.echo(f"built {len(result.site.articles)} articles, "
-                   f"{sum(result.pages_by_kind.values())} pages ({kinds}) "
-                   f"in {total:.2f} s -> {shown}/")
+            shown = str(result.out_dir) + "/"
+        for line in report.summary(result, shown, verbose=verbose):
+            click.echo(line)
+    if profile:
+        for line in report.profile(result):
+            click.echo(line)
+
+
+class _progress_bar:
+    """A rich progress bar on a terminal, shown only once a build has run for a second."""
+
+    def __init__(self):
+        self.started = time.monotonic()
+        self.progress = None
+        self.tasks: dict[str, int] = {}
+
+    def update(self, stage: str, done: int, total: int) -> None:
+        if self.progress is None:
+            if time.monotonic() - self.started < 1.0:
+                return
+            from rich.progress import Progress
+            self.progress = Progress(transient=True, console=_stderr_console())
+            self.progress.start()
+        if stage not in self.tasks:
+            self.tasks[stage] = self.progress.add_task(stage, total=total)
+        self.progress.update(self.tasks[stage], completed=done, total=total)
+
+    def close(self) -> None:
+        if self.progress is not None:
+            self.progress.stop()
+
+
+def _stderr_console():
+    from rich.console import Console
+    return Console(stderr=True)
 
 
 @main.command()
@@ -133,6 +179,109 @@ def new_article(title: str, topics: tuple[str, ...], when: str | None, site_dir:
         click.echo(f"error: {exc}", err=True)
         sys.exit(1)
     click.echo(f"created {path}")
+
+
+@main.command("import")
+@click.argument("paths", nargs=-1, required=True, type=click.Path(path_type=Path))
+@click.option("--topic", default=None, help="Topic slug for every imported article.")
+@click.option("--source", default=None, help="Outlet name (replaces the one read from a page).")
+@click.option("--date", "when", default=None,
+              help="Date for files that state none (YYYY-MM-DD or ISO datetime).")
+@click.option("--dry-run", is_flag=True, help="Report what would be written; write nothing.")
+@click.option("--force", is_flag=True, help="Replace an existing article at the same path.")
+@click.option("--site", "site_dir", type=click.Path(file_okay=False, path_type=Path),
+              default=".", show_default=True, help="Site folder.")
+def import_(paths, topic, source, when, dry_run, force, site_dir):
+    """Turn raw scraped news (text or HTML files, or folders of them) into articles.
+
+    \b
+    Examples:
+      briefs import inbox/syria-raw.txt --date 2024-12-02 --topic syria-offensive-dec-2024
+      briefs import saved-pages/ --source "Example Wire" --dry-run
+    """
+    from .importer import import_paths
+
+    try:
+        results = import_paths(site_dir, paths, topic=topic, source=source, date=when,
+                               dry_run=dry_run, force=force)
+    except BuildError as exc:
+        _echo_diagnostics(exc.diagnostics)
+        sys.exit(1)
+    for r in results:
+        click.echo(str(r), err=not r.ok)
+    failed = sum(not r.ok for r in results)
+    if failed:
+        click.echo(f"import: {failed} of {len(results)} files failed", err=True)
+        sys.exit(1)
+
+
+@main.command()
+@click.option("--site", "site_dir", type=click.Path(file_okay=False, path_type=Path),
+              default=".", show_default=True, help="Site folder (holds site.yaml).")
+@click.option("--port", default=8000, show_default=True, type=click.IntRange(0, 65535),
+              help="Port; 0 picks a free one.")
+@click.option("--bind", default="127.0.0.1", show_default=True,
+              help="Address to listen on. 0.0.0.0 exposes the preview to your network.")
+@click.option("--drafts", is_flag=True, help="Show drafts (marked with a badge).")
+@click.option("--future", is_flag=True, help="Show articles dated in the future.")
+@click.option("--open", "open_browser", is_flag=True, help="Open the preview in a browser.")
+def serve(site_dir: Path, port: int, bind: str, drafts: bool, future: bool,
+          open_browser: bool) -> None:
+    """Live preview: build, serve, rebuild on every save and reload the open pages.
+
+    \b
+    Examples:
+      briefs serve
+      briefs serve --drafts --future --open
+      briefs serve --port 0                 # any free port
+    The preview is built into .briefs-cache/preview/, never into public/.
+    """
+    import time as _time
+
+    from .serve import PortInUse, Preview
+
+    def report(result, problems, seconds):
+        stamp = _time.strftime("%H:%M:%S")
+        if result is None:
+            _echo_diagnostics(problems)
+            click.echo(f"[{stamp}] build failed ({seconds:.2f} s); the page shows why; "
+                       "fix it and save again", err=True)
+            return
+        _echo_diagnostics(problems)
+        click.echo(f"[{stamp}] rebuilt in {seconds:.2f} s: {result.rendered} pages rendered, "
+                   f"{result.changed} changed", err=True)
+
+    if bind in ("0.0.0.0", "::", ""):
+        click.echo("WARNING: --bind 0.0.0.0 makes the preview (drafts included) reachable from "
+                   "other machines on your network", err=True)
+    import signal
+
+    def stop_on_term(signum, frame):  # `kill` stops as cleanly as Ctrl-C
+        raise KeyboardInterrupt
+
+    signal.signal(signal.SIGTERM, stop_on_term)
+    preview = Preview(site_dir, port=port, bind=bind, drafts=drafts, future=future, report=report)
+    started = False
+    try:
+        url = preview.start()
+        started = True
+        click.echo(f"serving {url} (Ctrl-C to stop)", err=True)
+        if open_browser:
+            import webbrowser
+            webbrowser.open(url)
+        while True:
+            _time.sleep(3600)
+    except PortInUse as exc:
+        click.echo(f"error: {exc}", err=True)
+        sys.exit(1)
+    except BuildError as exc:
+        _echo_diagnostics(exc.diagnostics)
+        sys.exit(1)
+    except KeyboardInterrupt:
+        click.echo("stopping", err=True)
+    finally:
+        if started:
+            preview.stop()
 
 
 if __name__ == "__main__":  # pragma: no cover
