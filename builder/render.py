@@ -45,11 +45,12 @@ def clock(value: datetime) -> str:
     return value.strftime("%H:%M")
 
 
-def span(value: tuple[datetime, datetime] | None) -> str:
+def span(value: tuple[date | datetime, date | datetime] | None) -> str:
     """``29 Nov – 2 Dec 2024``, ``2 Dec 2024`` or ``30 Dec 2023 – 2 Jan 2024``."""
     if not value:
         return ""
-    a, b = value[0].date(), value[1].date()
+    a, b = value
+    a, b = (a.date() if isinstance(a, datetime) else a), (b.date() if isinstance(b, datetime) else b)
     if a == b:
         return short_date(a)
     if a.year == b.year:

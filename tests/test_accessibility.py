@@ -105,7 +105,10 @@ def servers(sites):
         yield {"demo": demo, "extra": extra}
 
 
-RESULTS: dict[tuple[str, str, int], int | str] = {}
+RESULTS: dict[tuple[str, str, int], int] = {}
+"""(kind, scheme, width) -> violating elements found."""
+CHECKED: dict[str, list[tuple[int, int]]] = {}
+"""kind -> [(rules passed, rules axe could not decide)] of each run."""
 
 
 @pytest.fixture(scope="module", autouse=True)
@@ -116,16 +119,20 @@ def report():
         return
     ARTIFACTS.mkdir(exist_ok=True)
     lines = ["| page kind | path | " + " | ".join(f"{s} {w}px" for s in SCHEMES for w in WIDTHS)
-             + " |", "|---|---|" + "---|" * (len(SCHEMES) * len(WIDTHS))]
+             + " | rules passed | undecided |",
+             "|---|---|" + "---|" * (len(SCHEMES) * len(WIDTHS) + 2)]
     for kind, where, path in PAGES:
         cells = [str(RESULTS.get((kind, s, w), "—")) for s in SCHEMES for w in WIDTHS]
         if all(c == "—" for c in cells):
             continue
+        runs = CHECKED.get(kind, [(0, 0)])
+        cells += [str(min(r[0] for r in runs)), str(max(r[1] for r in runs))]
         lines.append(f"| {kind} | {'' if where == 'demo' else '(test site) '}/{path} | "
                      + " | ".join(cells) + " |")
     (ARTIFACTS / "axe-results.md").write_text(
         "Violations of WCAG 2.0/2.1 A and AA rules found by axe-core "
-        f"({', '.join(TAGS)}), per page kind, colour scheme and viewport width.\n\n"
+        f"({', '.join(TAGS)}), per page kind, colour scheme and viewport width; then the\n"
+        "fewest rules a page passed and the most axe could not decide (to review by hand).\n\n"
         + "\n".join(lines) + "\n", encoding="utf-8")
 
 
@@ -160,6 +167,7 @@ def test_axe_finds_no_violations(browser, servers, sites, kind, where, path, sch
         screenshot(page, f"a11y-{kind}-{scheme}-{width}")
         violations = result["violations"]
         RESULTS[(kind, scheme, width)] = sum(len(v["nodes"]) for v in violations)
+        CHECKED.setdefault(kind, []).append((len(result["passes"]), len(result["incomplete"])))
         detail = [{"rule": v["id"], "impact": v["impact"], "help": v["help"],
                    "nodes": [n["target"] for n in v["nodes"]][:5],
                    "summary": v["nodes"][0].get("failureSummary", "")} for v in violations]

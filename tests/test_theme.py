@@ -460,3 +460,6 @@ def test_topics_index_draws_each_span_on_one_axis(built):
     assert gx == 0.0 and gw == 1000.0  # Gaza spans the whole axis: 1 Nov .. 20 Dec
     assert 500 < ax < 650 and 60 < aw < 160  # Aleppo: 30 Nov .. 5 Dec inside it
     assert "1 Nov 2024" in html.split('class="strip-axis"')[1].split("</p>")[0]
+    # the strips are hidden from screen readers: the words beside them say the same
+    assert "1 Nov – 20 Dec 2024 · 2 articles · ended" in strips[1]
+    assert "30 Nov – 5 Dec 2024 · 4 articles · ongoing" in strips[0]
