@@ -141,10 +141,8 @@ class Builder:
             timer.lap("content")
             related = None  # filled by the related-stories stage (issue 4)
             timer.lap("related")
-            specs = views.plan(site, related)
             templates = deps.template_hashes([config.root / "templates", THEME / "templates"])
             renderer = self.renderer(config, templates, cache_dir)
-            timer.lap("plan")
 
             output = self.output(out_dir, cache_dir)
             gen = output.begin()
@@ -160,8 +158,23 @@ class Builder:
             if state and gen.live and state["live_id"] == output.live_id:
                 changed = (deps.changed_keys(state["signature"], signature)
                            | deps.template_keys(state["templates"], templates))
+            old_deps = state["deps"] if changed is not None else {}
+            article_stale = changed is None or bool(changed & {"tpl:shared", "tpl:article.html"})
+
+            def unchanged(path: str) -> bool:
+                keys = old_deps.get(path)
+                return (not article_stale and keys is not None and path in gen.live
+                        and changed.isdisjoint(keys))
+
+            planner = views.Planner(site, related)
+            specs = planner.plan(unchanged)
+            timer.lap("plan")
             todo = []
+            page_deps = {path: old_deps[path] for path in planner.carried}
+            for path in planner.carried:
+                gen.carry(path)
             for spec in specs:
+                page_deps[spec.path] = spec.deps
                 if needs_render(spec, changed, gen.live):
                     todo.append(spec)
                 else:
@@ -175,7 +188,7 @@ class Builder:
                 raise
             live_id = secrets.token_hex(8)
             new_state = {"key": state_key, "live_id": live_id, "signature": signature,
-                         "templates": templates, "files": files}
+                         "templates": templates, "files": files, "deps": page_deps}
             # The state is saved before the swap, under the new generation's id: if the swap
             # never happens, the ids differ next time and everything is rendered again.
             if self.persist:
@@ -187,12 +200,22 @@ class Builder:
             self._state = new_state if not self.persist else None
             self._state_path = state_path
             timer.lap("write")
-        return BuildResult(config, site, out_dir, Counter(s.kind for s in specs),
+        kinds = Counter(s.kind for s in specs)
+        kinds["article"] += len(planner.carried)
+        return BuildResult(config, site, out_dir, +kinds,
                            len(gen.hashes), timer.timings, list(site.warnings),
                            rendered=len(todo), parsed=parsed, changed=len(changed_files),
                            removed=len(removed),
                            template_times={k: (v, renderer.counts[k])
                                            for k, v in renderer.times.items()})
+
+    def prepare(self) -> int:
+        """Make the next build fast: bring the output's shadow copy up to date (preview)."""
+        if self._output is None:
+            return 0
+        config = load_config(self.site_dir, base_url=self.options.base_url)
+        with build_lock(config.root, self.notify):
+            return self._output.sync_shadow()
 
     def close(self) -> None:
         """End of a preview session: write what memory knows to the disk cache."""
@@ -245,8 +268,13 @@ class Builder:
             else:
                 results[ref.rel] = outcome
         if todo or len(cached) != len(results):
-            self._content = {r.rel: (r.mtime_ns, r.size, results[r.rel])
-                             for r in refs if r.rel in results}
+            for ref in todo:
+                if ref.rel in results:
+                    cached[ref.rel] = (ref.mtime_ns, ref.size, results[ref.rel])
+                else:
+                    cached.pop(ref.rel, None)
+            for rel in cached.keys() - results.keys():
+                del cached[rel]
             if self.persist:
                 self._save_content()
         if any(p.severity == "error" for p in problems):

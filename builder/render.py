@@ -15,7 +15,7 @@ from typing import Any
 import jinja2
 from markupsafe import Markup
 
-from . import charts, content, sources, structured
+from . import charts, content, markdown, sources, structured
 from .config import SiteConfig
 from .errors import BuildError, Diagnostic
 from .views import PageSpec
@@ -194,7 +194,11 @@ class Renderer:
         context["kind"] = spec.kind
         try:
             if spec.kind == "article":
-                context["body"] = content.render_body(self.config.root, context["article"], root)
+                context["body"] = content.render_body(context["article"], root)
+            elif spec.kind == "topic":
+                context["intro"] = Markup(markdown.relocate_links(context["topic"].body_html, root))
+            elif spec.kind == "page":
+                context["body"] = Markup(markdown.relocate_links(context["page"].body_html, root))
             template = self.templates.get(spec.template) or self.env.get_template(spec.template)
             return template.render(context).encode("utf-8")
         except BuildError:

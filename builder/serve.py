@@ -249,6 +249,7 @@ class Rebuilder:
         self.idle = threading.Event()
         self.idle.set()
         self.builds = 0
+        self.prepare = False
         self.thread = threading.Thread(target=self.run, name="briefs-rebuild", daemon=True)
 
     def start(self):
@@ -260,6 +261,12 @@ class Rebuilder:
 
     def run(self):
         while not self.stop.is_set():
+            if self.prepare:  # while nobody has saved anything yet
+                self.prepare = False
+                try:
+                    self.builder.prepare()
+                except Exception:  # only an optimisation: the next build works without it
+                    pass
             if not self.wake.wait(0.2):
                 continue
             # debounce: wait until no change arrived for DEBOUNCE seconds
@@ -358,6 +365,7 @@ class Preview:
         self.events = Broadcaster()
         self.rebuilder = Rebuilder(self.builder, self.events, self.report)
         self.rebuilder.build_once()  # a broken site still serves: the overlay says why
+        self.rebuilder.prepare = True
         self.out_dir.mkdir(parents=True, exist_ok=True)
         try:
             self.server = PreviewServer((self.bind, self.port), self.out_dir, config.base_path,

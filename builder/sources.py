@@ -164,27 +164,6 @@ def read(ref: SourceRef, data: bytes | None = None) -> SourceFile:
     return SourceFile(ref, front, front_text, body, body_line, digest)
 
 
-def read_body(ref: SourceRef, expected_digest: str) -> str:
-    """The Markdown body of a file read before, checking it has not changed since.
-
-    Used when rendering, so the parsed front matter need not be kept or parsed again.
-    """
-    try:
-        with open(ref.abspath, "rb") as fh:
-            data = fh.read()
-    except OSError:
-        data = b""
-    if hashlib.blake2b(data, digest_size=16).hexdigest() != expected_digest:
-        raise SourceError(Diagnostic(ref.rel, None, None, "file changed during the build",
-                                     "run the build again"))
-    text = data.decode("utf-8")
-    if text.startswith("\ufeff"):
-        text = text[1:]
-    if "\r" in text:
-        text = text.replace("\r\n", "\n").replace("\r", "\n")
-    return split_front_matter(text, ref.rel)[1]
-
-
 def split_front_matter(text: str, rel: str) -> tuple[str, str, int]:
     """(front matter text, body, body's first line). The file must start with ``---``."""
     if not text.strip():

@@ -39,6 +39,9 @@ def digest(data: bytes) -> str:
     return hashlib.blake2b(data, digest_size=16).hexdigest()
 
 
+_WRITE_FLAGS = os.O_WRONLY | os.O_CREAT | os.O_TRUNC | getattr(os, "O_CLOEXEC", 0)
+
+
 def safe_rel(rel: str) -> str:
     p = PurePosixPath(rel)
     if (p.is_absolute() or not p.parts or ".." in p.parts or "\\" in rel or "\x00" in rel
@@ -70,6 +73,9 @@ class Generation:
     written: int = 0
     _dirs: set[str] = field(default_factory=set)
 
+    def __post_init__(self):
+        self._root = os.fspath(self.root)
+
     def put(self, rel: str, data: bytes) -> None:
         rel = safe_rel(rel)
         if rel in self.hashes:
@@ -98,19 +104,29 @@ class Generation:
             self.pending.add(rel)
 
     def _write(self, rel: str, data: bytes, h: str) -> None:
-        path = self.root / rel
+        # Plain os calls: this runs once per page, and the syscalls are the cost that matters.
+        path = f"{self._root}/{rel}"
         parent = rel.rpartition("/")[0]
         if parent and parent not in self._dirs:
-            path.parent.mkdir(parents=True, exist_ok=True)
+            try:
+                os.mkdir(f"{self._root}/{parent}")
+            except FileExistsError:
+                pass
+            except FileNotFoundError:
+                os.makedirs(f"{self._root}/{parent}", exist_ok=True)
             self._dirs.add(parent)
         try:
-            fh = open(path, "wb")
+            fd = os.open(path, _WRITE_FLAGS, 0o644)
         except IsADirectoryError:
             shutil.rmtree(path)
-            fh = open(path, "wb")
-        with fh:
-            fh.write(data)
-        st = os.stat(path)
+            fd = os.open(path, _WRITE_FLAGS, 0o644)
+        try:
+            view = memoryview(data)
+            while view:
+                view = view[os.write(fd, view):]
+            st = os.fstat(fd)
+        finally:
+            os.close(fd)
         self.known[rel] = (h, st.st_size, st.st_mtime_ns)
         self.written += 1
 
@@ -228,7 +244,7 @@ class Output:
         shadow = self.state.get("shadow")
         if shadow is not None and self.shadow_dir.is_dir():
             known = dict(shadow)
-            if not _verify(self.shadow_dir, known):
+            if not self._disowned and not _verify(self.shadow_dir, known):
                 known = None
         if known is None:
             known = _scan(self.shadow_dir)  # unknown contents: every file will be rewritten
@@ -274,6 +290,21 @@ class Output:
         self.state["live_id"] = live_id
         self._save_state()
         return True
+
+    def sync_shadow(self) -> int:
+        """Make the shadow a copy of the live output now, so the next build only writes what it
+        changes (a preview does this while the editor is still reading). Returns files copied."""
+        live = self.live_manifest()
+        if not live:
+            return 0
+        gen = self.begin()
+        for rel in live:
+            gen.carry(rel)
+        copied = len(gen.pending)
+        gen.complete(self.out_dir)
+        self.state["shadow"] = gen.known
+        self._save_state()
+        return copied
 
     def abort(self, gen: Generation) -> None:
         """A failed build: the output is untouched; remember what the shadow holds now."""
