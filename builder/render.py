@@ -91,7 +91,7 @@ def make_environment(config: SiteConfig, cache_dir: Path | None = None) -> jinja
                        absolute_url=lambda url: structured.absolute(config, url))
     env.globals.update(
         site=config, base_path=config.base_path,
-        # schema.org JSON-LD, built in Python (see structured.py); pipe through |jsonld
+        # schema.org JSON-LD built in Python (structured.py); {{ ld_article(...) }} prints it
         ld_website=lambda: structured.website(config),
         ld_article=lambda article, topics, url: structured.news_article(config, article,
                                                                         topics, url),

@@ -356,6 +356,11 @@ def test_dumps_escapes_markup_characters():
     assert str(text) == '{"a":"\\u003c/script\\u003e\\u0026\\u003c!--"}'
     assert json.loads(text) == {"a": "</script>&<!--"}
     assert structured.script(None) == ""
+    data = structured.Data({"@type": "Thing", "name": "<b>"})
+    from markupsafe import escape
+    assert str(escape(data)) == \
+        '<script type="application/ld+json">{"@type":"Thing","name":"\\u003cb\\u003e"}</script>'
+    assert str(escape(structured.Data())) == ""
 
 
 # ----------------------------------------------------------------------------- site image
