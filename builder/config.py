@@ -106,6 +106,8 @@ class SiteConfig:
     """One-line description for the home page, feeds and meta tags."""
     author: str = ""
     """Default author and the publisher named in feeds."""
+    image: str = ""
+    """Share image and publisher logo: an http(s) URL or a path in the site (``/images/x.png``)."""
     timezone: str = "UTC"
     """IANA zone (``Europe/London``) for dates written without an offset and for display."""
     per_page: int = 50
@@ -163,6 +165,17 @@ def _check_type(want) -> Callable[[Any], str | None]:
     return check
 
 
+def _check_image(value: Any) -> str | None:
+    if not isinstance(value, str) or not value.strip():
+        return "must be an http(s) URL or a path in the site such as /images/logo.png"
+    parts = urlsplit(value)
+    if parts.scheme in ("http", "https") and parts.netloc:
+        return None
+    if parts.scheme or value.startswith("//") or ".." in value.split("/"):
+        return "must be an http(s) URL or a path in the site such as /images/logo.png"
+    return None
+
+
 def _check_per_page(value: Any) -> str | None:
     if isinstance(value, bool) or not isinstance(value, int) or not 1 <= value <= 10000:
         return "must be a whole number from 1 to 10000"
@@ -183,6 +196,7 @@ KEYS: dict[str, tuple[Callable[[Any], str | None], bool]] = {
     "language": (_check_language, False),
     "description": (_check_type(str), False),
     "author": (_check_type(str), False),
+    "image": (_check_image, False),
     "timezone": (_check_timezone, False),
     "per_page": (_check_per_page, False),
     "extra": (_check_type(dict), False),

@@ -15,7 +15,7 @@ from typing import Any
 import jinja2
 from markupsafe import Markup
 
-from . import content, markdown, sources
+from . import charts, content, markdown, sources, structured
 from .config import SiteConfig
 from .errors import BuildError, Diagnostic
 from .views import PageSpec
@@ -45,11 +45,12 @@ def clock(value: datetime) -> str:
     return value.strftime("%H:%M")
 
 
-def span(value: tuple[datetime, datetime] | None) -> str:
+def span(value: tuple[date | datetime, date | datetime] | None) -> str:
     """``29 Nov – 2 Dec 2024``, ``2 Dec 2024`` or ``30 Dec 2023 – 2 Jan 2024``."""
     if not value:
         return ""
-    a, b = value[0].date(), value[1].date()
+    a, b = value
+    a, b = (a.date() if isinstance(a, datetime) else a), (b.date() if isinstance(b, datetime) else b)
     if a == b:
         return short_date(a)
     if a.year == b.year:
@@ -85,8 +86,20 @@ def make_environment(config: SiteConfig, cache_dir: Path | None = None) -> jinja
         bytecode_cache=jinja2.FileSystemBytecodeCache(str(cache_dir)) if cache_dir else None,
     )
     env.filters.update(long_date=long_date, short_date=short_date, day_heading=day_heading,
-                       clock=clock, span=span, month_name=month_name, plural=plural)
-    env.globals.update(site=config, base_path=config.base_path)
+                       clock=clock, span=span, month_name=month_name, plural=plural,
+                       jsonld=structured.script, published=structured.published,
+                       absolute_url=lambda url: structured.absolute(config, url))
+    env.globals.update(
+        site=config, base_path=config.base_path,
+        # schema.org JSON-LD built in Python (structured.py); {{ ld_article(...) }} prints it
+        ld_website=lambda: structured.website(config),
+        ld_article=lambda article, topics, url: structured.news_article(config, article,
+                                                                        topics, url),
+        ld_collection=lambda *a, **k: structured.collection(config, *a, **k),
+        ld_breadcrumbs=lambda trail: structured.breadcrumbs(config, trail),
+        # pictures drawn at build time (see charts.py)
+        activity_svg=charts.activity_svg, span_strip=charts.span_strip,
+    )
     return env
 
 

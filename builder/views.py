@@ -15,14 +15,18 @@ builds equal clean builds.
 from __future__ import annotations
 
 from dataclasses import dataclass
-from datetime import date
+from datetime import date, datetime
 from typing import Any, Callable
 
-from . import feeds
-from .model import Article, Site, Term
+from . import charts, feeds
+from .model import Article, Site, Term, Topic
 
 HOME_ARTICLES = 20
 HOME_TOPICS = 8
+HOME = ("Home", "")
+ARCHIVE = ("Archive", "archive/")
+MONTH_NAMES = ["January", "February", "March", "April", "May", "June", "July", "August",
+               "September", "October", "November", "December"]
 
 
 @dataclass(slots=True)
@@ -112,8 +116,7 @@ class Planner:
                 self.carried.append(path)
             else:
                 specs.append(self.article_page(a))
-        specs.append(PageSpec("topics/index.html", "topics.html",
-                              lambda: {"topics": topics_by_activity(site)},
+        specs.append(PageSpec("topics/index.html", "topics.html", self.topics_index,
                               kind="topics", deps=activity))
         specs += [self.topic_page(slug) for slug in site.topics]
         specs += self.term_pages("tags", "Tag", site.tags)
@@ -164,6 +167,12 @@ class Planner:
         return {"articles": self.site.articles[:HOME_ARTICLES],
                 "topics": topics_by_activity(self.site)[:HOME_TOPICS]}
 
+    def topics_index(self) -> dict:
+        listed = topics_by_activity(self.site)
+        axis = time_axis(listed)
+        return {"topics": listed, "axis": axis,
+                "ticks": charts.axis_ticks(axis) if axis else ("month", [])}
+
     def article_page(self, article: Article) -> PageSpec:
         deps = [f"a:{article.slug}", f"r:{article.slug}"]
         for t in article.topics:
@@ -205,13 +214,18 @@ class Planner:
             neighbours.append(Neighbours(
                 site.topics[t], self.a[order[i - 1]] if i > 0 else None,
                 self.a[order[i + 1]] if i + 1 < len(order) else None, i + 1, len(order)))
+        topics = [site.topics[t] for t in article.topics if t in site.topics]
+        crumbs = [HOME, (article.title, article.url)]
+        if topics:
+            crumbs.insert(1, (topics[0].title, topics[0].url))
         return {
             "article": article,
-            "topics": [site.topics[t] for t in article.topics if t in site.topics],
+            "topics": topics,
             "neighbours": neighbours,
             "related": links,
             "later": later,
             "tags": [(s, site.tags[s].name) for s in article.tag_slugs if s in site.tags],
+            "crumbs": crumbs,
         }
 
     def topic_page(self, slug: str) -> PageSpec:
@@ -222,10 +236,15 @@ class Planner:
                 *(f"a:{s}" for s in members), *(f"t:{t.slug}" for t, _ in related))
 
         def make() -> dict:
+            topic = site.topics[slug]
             items = [self.a[s] for s in members]
-            return {"topic": site.topics[slug], "days": group_by_day(items),
+            days = group_by_day(items)
+            return {"topic": topic, "articles": items, "days": days,
                     "latest": items[-1] if items else None, "count": len(items),
-                    "span": site.topic_span(slug), "related_topics": related}
+                    "span": site.topic_span(slug), "related_topics": related,
+                    "activity": charts.activity(((d, len(x)) for d, x in days), topic.starts,
+                                                topic.ends),
+                    "crumbs": [HOME, ("Topics", "topics/"), (topic.title, topic.url)]}
 
         return PageSpec(f"topics/{slug}/index.html", "topic.html", make, deps=deps,
                         kind="topic", source=site.topics[slug].path)
@@ -238,18 +257,24 @@ class Planner:
 
     def term_pages(self, folder: str, label: str, terms: dict[str, Term]) -> list[PageSpec]:
         kind = folder[:-1]
-        specs = [PageSpec(f"{folder}/index.html", "terms.html", lambda: {
-            "label": label, "folder": folder,
-            "terms": sorted(terms.values(), key=lambda t: (t.name.lower(), t.slug)),
-        }, kind=folder, deps=(f"m:{folder}",))]
+        def index() -> dict:
+            ordered = sorted(terms.values(), key=lambda t: (t.name.lower(), t.slug))
+            return {"label": label, "folder": folder, "terms": ordered,
+                    "entries": [(t.name, f"{folder}/{t.slug}/") for t in ordered]}
+
+        specs = [PageSpec(f"{folder}/index.html", "terms.html", index, kind=folder,
+                          deps=(f"m:{folder}",))]
+        per_page = self.site.config.per_page
         for term in terms.values():
             base = f"{folder}/{term.slug}/"
             for number, chunk, pages in paginate(term.articles, self.site.config.per_page):
                 pagination = Pagination(number, pages, base)
 
-                def make(term=term, chunk=chunk, pagination=pagination) -> dict:
+                def make(term=term, chunk=chunk, pagination=pagination, base=base) -> dict:
                     return {"label": label, "term": term, "count": len(term.articles),
-                            "articles": [self.a[s] for s in chunk], "pagination": pagination}
+                            "articles": [self.a[s] for s in chunk], "pagination": pagination,
+                            "start": (pagination.number - 1) * per_page + 1,
+                            "crumbs": [HOME, (f"{label}s", f"{folder}/"), (term.name, base)]}
 
                 specs.append(PageSpec(
                     f"{pagination.url(number)}index.html", "term.html", make,
@@ -261,12 +286,17 @@ class Planner:
         site = self.site
         specs = [PageSpec("archive/index.html", "archive.html", lambda: {
             "years": [(y, len(items), months_of(site, y)) for y, items in site.years.items()],
+            "entries": [(str(y), f"archive/{y}/") for y in site.years],
         }, kind="archive", deps=("m:archive",))]
         for year, items in site.years.items():
-            specs.append(PageSpec(f"archive/{year}/index.html", "archive_year.html",
-                                  (lambda year=year, items=items: {
-                                      "year": year, "months": months_of(site, year),
-                                      "count": len(items)}),
+            def year_page(year=year, items=items) -> dict:
+                months = months_of(site, year)
+                return {"year": year, "months": months, "count": len(items),
+                        "entries": [(f"{MONTH_NAMES[m - 1]} {year}", f"archive/{year}/{m:02d}/")
+                                    for m, _ in months],
+                        "crumbs": [HOME, ARCHIVE, (str(year), f"archive/{year}/")]}
+
+            specs.append(PageSpec(f"archive/{year}/index.html", "archive_year.html", year_page,
                                   kind="archive-year", deps=("m:archive",)))
         for (year, month), items in site.months.items():
             base = f"archive/{year}/{month:02d}/"
@@ -274,10 +304,14 @@ class Planner:
                 pagination = Pagination(number, pages, base)
 
                 def make(year=year, month=month, items=items, chunk=chunk,
-                         pagination=pagination) -> dict:
+                         pagination=pagination, base=base) -> dict:
+                    listed = [self.a[s] for s in chunk]
                     return {"year": year, "month": month, "count": len(items),
-                            "days": group_by_day([self.a[s] for s in chunk]),
-                            "pagination": pagination}
+                            "articles": listed, "days": group_by_day(listed),
+                            "pagination": pagination,
+                            "start": (pagination.number - 1) * site.config.per_page + 1,
+                            "crumbs": [HOME, ARCHIVE, (str(year), f"archive/{year}/"),
+                                       (MONTH_NAMES[month - 1], base)]}
 
                 specs.append(PageSpec(f"{pagination.url(number)}index.html", "archive_month.html",
                                       make, deps=(f"m:month:{year}-{month:02d}",
@@ -315,11 +349,26 @@ def topics_by_activity(site: Site) -> list[dict]:
     for slug, topic in site.topics.items():
         items = site.topic_articles[slug]
         latest = site.by_slug[items[-1]] if items else None
-        out.append({"topic": topic, "count": len(items), "latest": latest,
-                    "span": site.topic_span(slug), "ongoing": topic.ends is None})
+        span = site.topic_span(slug)
+        out.append({"topic": topic, "count": len(items), "latest": latest, "span": span,
+                    "ongoing": topic.ends is None, "period": period(topic, span)})
     out.sort(key=lambda d: (d["latest"] is None,
                             -(d["latest"].date.timestamp() if d["latest"] else 0),
                             d["topic"].slug))
     return out
 
 
+def period(topic: Topic, span: tuple[datetime, datetime] | None) -> tuple[date, date] | None:
+    """The days a story covers: its articles' span, widened to its ``starts`` and ``ends``."""
+    days = [d for d in (topic.starts, topic.ends) if d is not None]
+    if span:
+        days += [span[0].date(), span[1].date()]
+    return (min(days), max(days)) if days else None
+
+
+def time_axis(listed: list[dict]) -> tuple[date, date] | None:
+    """One time axis for every topic of the topics index: earliest start to latest end."""
+    periods = [t["period"] for t in listed if t["period"]]
+    if not periods:
+        return None
+    return min(p[0] for p in periods), max(p[1] for p in periods)

@@ -66,14 +66,35 @@ def require_chromium():
         pytest.skip(f"{CHROMIUM} not installed (apt-get install -y chromium)")
 
 
+_SHARED: list = []  # [playwright, browser] while a browser is running
+
+
 @pytest.fixture(scope="session")
 def browser():
+    """One Chromium for the whole run.
+
+    Each test module imports this fixture, and pytest then keeps one session fixture *per
+    module*; two sync Playwright instances cannot run in one thread, so the second module
+    would fail. All of them share the first one's browser instead; the first to be torn
+    down (at the end of the session) closes it.
+    """
     require_chromium()
-    from playwright.sync_api import sync_playwright
-    with sync_playwright() as p:
-        b = p.chromium.launch(executable_path=CHROMIUM, args=LAUNCH_ARGS)
-        yield b
-        b.close()
+    if not _SHARED:
+        from playwright.sync_api import sync_playwright
+        p = sync_playwright().start()
+        try:
+            _SHARED[:] = [p, p.chromium.launch(executable_path=CHROMIUM, args=LAUNCH_ARGS)]
+        except BaseException:
+            p.stop()
+            raise
+    try:
+        yield _SHARED[1]
+    finally:
+        if _SHARED:
+            p, b = _SHARED
+            _SHARED.clear()
+            b.close()
+            p.stop()
 
 
 def watch_console(page) -> list[str]:
