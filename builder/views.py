@@ -110,6 +110,8 @@ def plan(site: Site, related: Any = None) -> list[PageSpec]:
         specs.append(PageSpec(f"{page.url}index.html", "page.html", {"page": page},
                               kind="page", source=page.path))
     specs.append(PageSpec("404.html", "404.html", {}, kind="404"))
+    if site.config.search.enabled:
+        specs.append(PageSpec("search/index.html", "search.html", {}, kind="search"))
     return specs
 
 
