@@ -23,6 +23,13 @@ from pagefind.service import PagefindService, get_executable
 class PagefindError(Exception):
     """Pagefind refused a request or stopped; the message is Pagefind's own, on one line."""
 
+    def __init__(self, message: str, hint: str | None = None):
+        super().__init__(message)
+        self.hint = hint
+
+
+INSTALL_HINT = "install it with: pip install 'pagefind[bin]'"
+
 
 class FastPagefindService(PagefindService):
     _stderr_task: asyncio.Task | None = None
@@ -36,7 +43,7 @@ class FastPagefindService(PagefindService):
             stdin=asyncio.subprocess.PIPE,
             stdout=asyncio.subprocess.PIPE,
             stderr=asyncio.subprocess.PIPE,
-            limit=2**24,  # one response line may be long (GetFiles); we never ask for those
+            limit=2**30,  # GetFiles answers with the whole bundle on one line
         )
         self._poll_task = self._loop.create_task(self._wait_for_responses())
         self._stderr_task = self._loop.create_task(self._collect_stderr())
@@ -81,12 +88,25 @@ class FastPagefindService(PagefindService):
         except asyncio.CancelledError:
             raise
         except BaseException as exc:  # EOF, broken stream: the process is gone
-            await asyncio.sleep(0.05)  # let stderr arrive for the message
-            detail = self.stderr_text() or f"{type(exc).__name__}: {exc}"
-            code = self._backend.returncode
-            self._fail_all(PagefindError(
-                "Pagefind stopped" + (f" (exit code {code})" if code is not None else "")
-                + f": {_one_line(detail)}"))
+            self._fail_all(PagefindError(await self._stopped_message(exc)))
+
+    async def _stopped_message(self, exc: BaseException | None = None) -> str:
+        """Why the process is gone, on one line, with what it printed on stderr."""
+        try:
+            await asyncio.wait_for(self._backend.wait(), timeout=2)
+            if self._stderr_task is not None:
+                await asyncio.wait_for(asyncio.shield(self._stderr_task), timeout=1)
+        except (asyncio.TimeoutError, asyncio.CancelledError):
+            pass
+        detail = self.stderr_text()
+        if not detail:
+            detail = ("it ended without answering" if exc is None
+                      or isinstance(exc, (asyncio.IncompleteReadError, BrokenPipeError,
+                                          ConnectionResetError))
+                      else f"{type(exc).__name__}: {exc}")
+        code = self._backend.returncode
+        return ("Pagefind stopped" + (f" (exit code {code})" if code is not None else "")
+                + f": {_one_line(detail)}")
 
     def _fail_all(self, exc: Exception) -> None:
         for future in self._responses.values():
@@ -96,8 +116,12 @@ class FastPagefindService(PagefindService):
 
     async def send(self, payload: Any) -> Any:
         if self._backend.returncode is not None:
-            raise PagefindError(f"Pagefind is not running: {_one_line(self.stderr_text())}")
-        return await super().send(payload)
+            raise PagefindError(await self._stopped_message())
+        try:
+            return await super().send(payload)
+        except (BrokenPipeError, ConnectionResetError) as exc:
+            self._responses.pop(self._message_id, None)
+            raise PagefindError(await self._stopped_message(exc)) from None
 
     async def close(self) -> None:
         """End the service: Pagefind exits when its stdin closes."""
@@ -122,9 +146,14 @@ def _one_line(text: str) -> str:
 
 async def open_index(config: IndexConfig) -> PagefindIndex:
     """Start a Pagefind process and create one in-memory index in it."""
-    if get_executable() is None:
-        raise PagefindError("the Pagefind binary is not installed")
-    service = await FastPagefindService().launch()
+    binary = get_executable()
+    if binary is None:
+        raise PagefindError("the Pagefind binary is not installed", INSTALL_HINT)
+    try:
+        service = await FastPagefindService().launch()
+    except OSError as exc:
+        raise PagefindError(f"cannot start Pagefind ({binary}): {exc.strerror or exc}",
+                            INSTALL_HINT) from None
     try:
         return await service.create_index(config)
     except BaseException:

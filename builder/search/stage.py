@@ -127,10 +127,11 @@ def run_search_stage(records: Iterable[SearchRecord], out_dir: Path | None, conf
         try:
             built = _run(_build_all(todo, keys, bundles, lang, config.max_chars, jobs))
         except (PagefindError, OSError) as exc:
+            hint = getattr(exc, "hint", None) or (
+                "the previous site is unchanged; run the build again, "
+                "or set `search: {enabled: false}` to build without search")
             raise BuildError(Diagnostic(PAGEFIND_DIR, None, None,
-                                        f"search index failed: {exc}",
-                                        "the previous site is unchanged; run the build again, "
-                                        "or set `search: {enabled: false}` to build without search")) from None
+                                        f"search index failed: {exc}", hint)) from None
         for sid, cut in built.items():
             for url in cut:
                 stats.warnings.append(Diagnostic(url, None, None,
@@ -267,10 +268,14 @@ async def _build_shard(shard: Shard, target: Path, lang: str, max_chars: int) ->
         await asyncio.gather(*tasks)
         if failures:
             raise failures[0]
-        await index.write_files(output_path=str(tmp))
+        # The bundle comes back through the pipe and we write it: Pagefind's own write_files
+        # answers before its (tokio) file writes are flushed, so ending the process right
+        # after it can leave files empty.
+        files = await index.get_files()
     finally:
         await close_index(index)
-    pages = _finish_bundle(tmp)
+    pages = _write_bundle(tmp, files)
+    del files
     if pages != len(shard.records):
         raise PagefindError(f"bundle {shard.id} holds {pages} pages for {len(shard.records)} records")
     shutil.rmtree(target, ignore_errors=True)
@@ -278,23 +283,31 @@ async def _build_shard(shard: Shard, target: Path, lang: str, max_chars: int) ->
     return cut_urls
 
 
-def _finish_bundle(folder: Path) -> int:
-    """Drop the stock UIs, hash every file into files.json; returns the page count."""
-    for name in UNUSED_FILES:
-        try:
-            os.unlink(folder / name)
-        except FileNotFoundError:
-            pass
-    entry = json.loads((folder / "pagefind-entry.json").read_text())
-    pages = sum(lang.get("page_count", 0) for lang in entry.get("languages", {}).values())
-    files = []
-    for dirpath, dirnames, filenames in os.walk(folder):
-        dirnames.sort()
-        for name in sorted(filenames):
-            path = Path(dirpath) / name
-            data = path.read_bytes()
-            files.append((path.relative_to(folder).as_posix(), digest(data), len(data)))
-    (folder / "files.json").write_text(json.dumps({"pages": pages, "files": files}))
+def _write_bundle(folder: Path, files: list[dict]) -> int:
+    """Write a bundle (minus the stock UIs) with files.json (path, hash, size); returns the
+    page count from pagefind-entry.json."""
+    listing = []
+    pages = None
+    made: set[Path] = set()
+    for f in sorted(files, key=lambda f: f["path"]):
+        rel = Path(f["path"]).as_posix().lstrip("/")
+        if rel in UNUSED_FILES or rel.startswith("playground/"):
+            continue
+        if ".." in rel.split("/"):
+            raise PagefindError(f"unexpected file in the bundle: {rel}")
+        data = f["content"]
+        path = folder / rel
+        if path.parent not in made:
+            path.parent.mkdir(parents=True, exist_ok=True)
+            made.add(path.parent)
+        path.write_bytes(data)
+        listing.append((rel, digest(data), len(data)))
+        if rel == "pagefind-entry.json":
+            entry = json.loads(data)
+            pages = sum(lang.get("page_count", 0) for lang in entry.get("languages", {}).values())
+    if pages is None:
+        raise PagefindError("the bundle has no pagefind-entry.json")
+    (folder / "files.json").write_text(json.dumps({"pages": pages, "files": listing}))
     return pages
 
 
