@@ -252,16 +252,18 @@ def test_digest_stands_in_for_text_and_text_loads_only_when_needed(tmp_path):
     assert calls == []
 
 
-def test_put_file_receives_every_file_with_its_hash(tmp_path):
+def test_put_receives_every_file_with_its_hash(tmp_path):
     from builder.write import digest
     got = {}
     stats = run_search_stage([rec(1, "2024-01-01")], None, SearchConfig(), tmp_path / "cache",
-                             language="en", put_file=lambda rel, p, h: got.setdefault(rel, (p, h)))
+                             language="en", put=lambda rel, h, read: got.setdefault(rel, (h, read())))
     assert "pagefind/shards.json" in got and "pagefind/all/pagefind.js" in got
     assert len(got) == stats.files
-    for rel, (path, h) in got.items():
-        assert digest(path.read_bytes()) == h, rel
+    for rel, (h, data) in got.items():
+        assert digest(data) == h, rel
     assert not (tmp_path / "out").exists()
+    # the cache holds one pack per bundle, not thousands of files
+    assert sorted(p.suffix for p in (tmp_path / "cache" / "search" / "bundles").iterdir()) == [".json", ".pack"]
 
 
 def test_empty_index(tmp_path):

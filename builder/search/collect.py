@@ -92,14 +92,14 @@ def index_site(site: Site, gen, cache_dir: Path, *, text_of: Callable[[Article],
                notify: Callable[[str], None] | None = None) -> SearchStats:
     """The search stage as the pipeline calls it: records from the site, files to the writer.
 
-    ``gen`` is the writer's :class:`builder.write.Generation`. With a ``put_file(rel, path,
-    hash)`` method it receives each bundle file by path and hash, and reads only the ones it
-    must write; without one, every file is read and given to ``put``.
+    ``gen`` is the writer's :class:`builder.write.Generation`. With a ``put_lazy(rel, hash,
+    read)`` method it gets each bundle file's hash first and reads the bytes only if it must
+    write them; without one, every file is read and given to ``put``.
     """
-    put_file = getattr(gen, "put_file", None)
-    if put_file is None:
-        def put_file(rel: str, path: Path, _hash: str) -> None:
-            gen.put(rel, path.read_bytes())
+    put = getattr(gen, "put_lazy", None)
+    if put is None:
+        def put(rel: str, _hash: str, read: Callable[[], bytes]) -> None:
+            gen.put(rel, read())
     return run_search_stage(records_for_site(site, text_of), None, site.config.search,
-                            Path(cache_dir), language=site.config.language, put_file=put_file,
+                            Path(cache_dir), language=site.config.language, put=put,
                             notify=notify)

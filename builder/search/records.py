@@ -10,6 +10,7 @@ from __future__ import annotations
 
 import re
 from dataclasses import dataclass, field
+from functools import lru_cache
 from html import escape
 from typing import Callable
 
@@ -81,27 +82,34 @@ def document(record: SearchRecord, language: str, max_chars: int) -> tuple[str, 
     weight = TITLE_WEIGHT.get(record.kind, 7.0)
     out = [f'<html lang="{escape(language)}"><body>',
            f'<h1 data-pagefind-meta="title" data-pagefind-weight="{weight:g}">{escape(title)}</h1>']
-    for para in _PARAGRAPHS.split(text):
-        para = para.strip()
-        if para:
-            out.append(f"<p>{escape(para)}</p>")
-    attrs = [f'data-pagefind-sort="date:{escape(record.date)}"',
-             f'data-pagefind-meta="kind:{escape(record.kind)}"']
-    out.append(f"<span {attrs[0]}></span><span {attrs[1]}></span>")
-    out.append(f'<span data-pagefind-meta="iso:{escape(record.day)}"></span>')
+    if text.strip():
+        # One escape over the whole body; blank lines become paragraph breaks.
+        out.append("<p>" + _PARAGRAPHS.sub("</p>\n<p>", escape(text.strip(), quote=False)) + "</p>")
+    out.append(f'<span data-pagefind-sort="date:{escape(record.date)}"></span>')
+    out.append(_span("meta", "kind", record.kind))
+    out.append(_span("meta", "iso", record.day))
     for key, value in sorted(record.meta.items()):
-        if key in ("title", "kind", "iso") or value is None or str(value) == "":
-            continue
-        out.append(f'<span data-pagefind-meta="{_key(key)}:{escape(clean_text(str(value)))}"></span>')
+        if key not in ("title", "kind", "iso") and value is not None and str(value) != "":
+            out.append(_span("meta", key, str(value)))
     for key, values in sorted(record.filters.items()):
         for value in values:
-            value = clean_text(str(value)).strip()
-            if value:
-                out.append(f'<span data-pagefind-filter="{_key(key)}:{escape(value)}"></span>')
+            out.append(_span("filter", key, str(value)))
     out.append("</body></html>")
     return "\n".join(out), cut
 
 
+@lru_cache(maxsize=65536)
+def _span(attribute: str, key: str, value: str) -> str:
+    """An empty element carrying one filter or meta value (facet values repeat: cached)."""
+    value = clean_text(value).strip()
+    if not value:
+        return ""
+    return f'<span data-pagefind-{attribute}="{_key(key)}:{escape(value)}"></span>'
+
+
+_NAME = re.compile(r"[^A-Za-z0-9_-]")
+
+
 def _key(key: str) -> str:
     """Filter and meta names: Pagefind splits attribute values at ``:`` and ``,``."""
-    return re.sub(r"[^A-Za-z0-9_-]", "_", str(key)) or "_"
+    return _NAME.sub("_", str(key)) or "_"

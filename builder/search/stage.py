@@ -7,12 +7,15 @@ Output layout (inside the output folder)::
 
 Cache layout (inside ``cache_dir``, normally ``.briefs-cache/``)::
 
-    search/state.json             shard id -> key (hash of everything its bundle depends on)
-    search/bundles/<key>/         the bundle built for that key, with files.json (path, hash)
+    search/state.json             shard id -> key, for people and tools reading the cache
+    search/bundles/<key>.pack     one shard's bundle files, concatenated
+    search/bundles/<key>.json     its listing: page count, [path, hash, offset, size] per file
 
-A shard whose key is in the state and whose bundle folder is intact is not indexed again:
-its files are handed to the writer as they are. The key covers the shard's records (every
-field), the index language, the text limit, the document format and Pagefind's version.
+A shard is indexed again only when no intact pack exists for its key, which covers the
+shard's records (every field, or the given digest instead of the text), the index language,
+the text limit, the document format and Pagefind's version. A bundle is kept as one pack
+rather than thousands of small files because creating files is the slow part of writing on
+the disks measured here, and the writer creates them once more in the output anyway.
 """
 
 from __future__ import annotations
@@ -25,7 +28,7 @@ import shutil
 import threading
 import time
 from dataclasses import dataclass, field
-from pathlib import Path
+from pathlib import Path, PurePosixPath
 from typing import Callable, Iterable
 
 from ..errors import BuildError, Diagnostic
@@ -39,15 +42,17 @@ PAGEFIND_DIR = "pagefind"
 MANIFEST = "shards.json"
 FORMAT = 1
 """Bump when the documents or bundle layout change, so every cached bundle is rebuilt."""
-IN_FLIGHT = 32
-"""Requests sent ahead to one Pagefind process: enough to keep it busy, bounded memory."""
+BATCH = 64
+"""Records per pipe write to one Pagefind process (one batch is in flight while the next is
+prepared): few writes, bounded memory."""
 UNUSED_FILES = ("pagefind-ui.js", "pagefind-ui.css", "pagefind-component-ui.js",
                 "pagefind-component-ui.css", "pagefind-modular-ui.js", "pagefind-modular-ui.css",
                 "pagefind-highlight.js")
 """Pagefind's stock UIs; the search page has its own (they merge shards by score only)."""
 
-PutFile = Callable[[str, Path, str], None]
-"""``put_file(output_rel_path, source_path, content_hash)``: hand a file to the writer."""
+PutFile = Callable[[str, str, Callable[[], bytes]], None]
+"""``put(output_rel_path, content_hash, read)``: hand one file to the writer, which calls
+``read()`` for the bytes only if it has to write them (during the call, not later)."""
 
 
 @dataclass
@@ -67,8 +72,8 @@ class SearchStats:
     index_seconds: float = 0.0
     """Time spent in Pagefind (0 when every shard came from the cache)."""
     warnings: list[Diagnostic] = field(default_factory=list)
-    outputs: list[tuple[str, Path, str]] = field(default_factory=list)
-    """Every published file: (path under the output folder, file in the cache, content hash)."""
+    outputs: list[tuple[str, str, int]] = field(default_factory=list)
+    """Every published file: (path under the output folder, content hash, size)."""
 
 
 def digest(data: bytes) -> str:
@@ -85,9 +90,9 @@ def pagefind_version() -> str:
 
 
 def run_search_stage(records: Iterable[SearchRecord], out_dir: Path | None, config: SearchConfig,
-                     cache_dir: Path, *, language: str, put_file: PutFile | None = None,
+                     cache_dir: Path, *, language: str, put: PutFile | None = None,
                      notify: Callable[[str], None] | None = None) -> SearchStats:
-    """Index ``records`` into ``out_dir/pagefind/`` (or hand the files to ``put_file``).
+    """Index ``records`` into ``out_dir/pagefind/`` (or hand every file to ``put``).
 
     Raises :class:`BuildError` with one line when Pagefind fails; nothing in ``out_dir`` is
     touched before every shard has been built.
@@ -112,10 +117,10 @@ def run_search_stage(records: Iterable[SearchRecord], out_dir: Path | None, conf
     root = Path(cache_dir) / "search"
     bundles = root / "bundles"
     bundles.mkdir(parents=True, exist_ok=True)
-    state = _load_state(root)
     version = pagefind_version()
     keys = {s.id: shard_key(s, lang, config.max_chars, version) for s in shards}
-    todo = [s for s in shards if not _intact(bundles / keys[s.id])]
+    listings = {key: _listing(bundles, key) for key in set(keys.values())}
+    todo = [s for s in shards if listings[keys[s.id]] is None]
     stats.shards_reused = len(shards) - len(todo)
 
     if todo:
@@ -132,7 +137,8 @@ def run_search_stage(records: Iterable[SearchRecord], out_dir: Path | None, conf
                 "or set `search: {enabled: false}` to build without search")
             raise BuildError(Diagnostic(PAGEFIND_DIR, None, None,
                                         f"search index failed: {exc}", hint)) from None
-        for sid, cut in built.items():
+        for sid, (listing, cut) in built.items():
+            listings[keys[sid]] = listing
             for url in cut:
                 stats.warnings.append(Diagnostic(url, None, None,
                                                  f"body longer than {config.max_chars:,} characters; "
@@ -142,34 +148,36 @@ def run_search_stage(records: Iterable[SearchRecord], out_dir: Path | None, conf
         stats.shards_built = len(todo)
         stats.index_seconds = time.perf_counter() - t
 
-    # Publish: the manifest first in the list, then every bundle, newest shard first.
+    # Publish: the manifest, then every bundle, newest shard first.
     shard_list = []
-    outputs: list[tuple[str, Path, str]] = []
     for s in shards:
-        folder = bundles / keys[s.id]
-        meta = json.loads((folder / "files.json").read_text())
-        stats.indexed += meta["pages"]
+        pages = listings[keys[s.id]]["pages"]
+        stats.indexed += pages
         shard_list.append({"id": s.id, "path": f"{s.id}/", "first": s.first, "last": s.last,
-                           "pages": meta["pages"]})
-        for rel, h, size in meta["files"]:
-            outputs.append((f"{PAGEFIND_DIR}/{s.id}/{rel}", folder / rel, h))
-            stats.bytes += size
+                           "pages": pages})
     manifest = json.dumps({"version": FORMAT, "language": lang, "shards": shard_list},
                           ensure_ascii=False, indent=1).encode()
-    manifest_path = root / MANIFEST
-    if not manifest_path.is_file() or manifest_path.read_bytes() != manifest:
-        _atomic_write(manifest_path, manifest)
-    outputs.insert(0, (f"{PAGEFIND_DIR}/{MANIFEST}", manifest_path, digest(manifest)))
+    outputs = [(f"{PAGEFIND_DIR}/{MANIFEST}", digest(manifest), len(manifest))]
+    for s in shards:
+        outputs += [(f"{PAGEFIND_DIR}/{s.id}/{rel}", h, size)
+                    for rel, h, _, size in listings[keys[s.id]]["files"]]
     stats.outputs = outputs
     stats.files = len(outputs)
+    stats.bytes = sum(size for _, _, size in outputs)
 
-    if put_file is not None:
-        for rel, path, h in outputs:
-            put_file(rel, path, h)
-    elif out_dir is not None:
-        _copy_out(outputs, Path(out_dir))
+    if put is not None or out_dir is not None:
+        target = put or _Copier(Path(out_dir))
+        target(outputs[0][0], outputs[0][1], lambda: manifest)
+        for s in shards:
+            key = keys[s.id]
+            with open(bundles / f"{key}.pack", "rb") as pack:
+                fd = pack.fileno()
+                for rel, h, offset, size in listings[key]["files"]:
+                    target(f"{PAGEFIND_DIR}/{s.id}/{rel}", h,
+                           lambda fd=fd, offset=offset, size=size: os.pread(fd, size, offset))
 
-    _save_state(root, {"format": FORMAT, "shards": {s.id: keys[s.id] for s in shards}})
+    _atomic_write(root / "state.json",
+                  json.dumps({"format": FORMAT, "shards": keys}, indent=1).encode())
     _drop_unused(bundles, set(keys.values()))
     stats.seconds = time.perf_counter() - started
     return stats
@@ -220,14 +228,16 @@ def _run(coro):
 
 
 async def _build_all(todo: list[Shard], keys: dict[str, str], bundles: Path, lang: str,
-                     max_chars: int, jobs: int) -> dict[str, list[str]]:
-    """Index shards, ``jobs`` at a time, biggest first; returns shard id -> URLs cut short."""
+                     max_chars: int, jobs: int) -> dict[str, tuple[dict, list[str]]]:
+    """Index shards, ``jobs`` at a time, biggest first.
+
+    Returns shard id -> (listing, URLs whose text was cut)."""
     gate = asyncio.Semaphore(jobs)
     order = sorted(todo, key=lambda s: -len(s.records))
 
     async def one(shard: Shard):
         async with gate:
-            return shard.id, await _build_shard(shard, bundles / keys[shard.id], lang, max_chars)
+            return shard.id, await _build_shard(shard, bundles, keys[shard.id], lang, max_chars)
 
     tasks = [asyncio.ensure_future(one(s)) for s in order]
     try:
@@ -239,99 +249,87 @@ async def _build_all(todo: list[Shard], keys: dict[str, str], bundles: Path, lan
         raise
 
 
-async def _build_shard(shard: Shard, target: Path, lang: str, max_chars: int) -> list[str]:
-    tmp = target.with_name(target.name + ".tmp")
-    shutil.rmtree(tmp, ignore_errors=True)
+async def _build_shard(shard: Shard, bundles: Path, key: str, lang: str,
+                       max_chars: int) -> tuple[dict, list[str]]:
     cut_urls: list[str] = []
     index = await open_index({"force_language": lang, "keep_index_url": False})
     try:
-        window = asyncio.Semaphore(IN_FLIGHT)
-        failures: list[BaseException] = []
-
-        async def add(record: SearchRecord):
-            try:
-                html, cut = docs.document(record, lang, max_chars)
-                if cut:
-                    cut_urls.append(record.url)
-                await index.add_html_file(content=html, url=record.url)
-            except BaseException as exc:
-                failures.append(exc)
-            finally:
-                window.release()
-
-        tasks = []
-        for record in shard.records:
-            await window.acquire()
-            if failures:
-                break
-            tasks.append(asyncio.ensure_future(add(record)))
-        await asyncio.gather(*tasks)
-        if failures:
-            raise failures[0]
-        # The bundle comes back through the pipe and we write it: Pagefind's own write_files
+        service, index_id = index._service, index._index_id
+        # Batches go down the pipe while Pagefind works on the one before: it never waits
+        # for us, and we make one write per batch rather than one per record.
+        in_flight: list[asyncio.Future] = []
+        records = shard.records
+        try:
+            for start in range(0, len(records), BATCH):
+                batch = []
+                for record in records[start:start + BATCH]:
+                    html, cut = docs.document(record, lang, max_chars)
+                    if cut:
+                        cut_urls.append(record.url)
+                    batch.append((record.url, html))
+                in_flight.append(asyncio.ensure_future(service.add_html_files(index_id, batch)))
+                if len(in_flight) > 1:
+                    await in_flight.pop(0)
+            while in_flight:
+                await in_flight.pop(0)
+        finally:
+            for f in in_flight:
+                f.cancel()
+            await asyncio.gather(*in_flight, return_exceptions=True)
+        # The bundle comes back through the pipe and we store it: Pagefind's own write_files
         # answers before its (tokio) file writes are flushed, so ending the process right
         # after it can leave files empty.
         files = await index.get_files()
     finally:
         await close_index(index)
-    pages = _write_bundle(tmp, files)
-    del files
-    if pages != len(shard.records):
-        raise PagefindError(f"bundle {shard.id} holds {pages} pages for {len(shard.records)} records")
-    shutil.rmtree(target, ignore_errors=True)
-    os.rename(tmp, target)
-    return cut_urls
+    listing = _write_pack(bundles, key, files)
+    if listing["pages"] != len(shard.records):
+        raise PagefindError(f"bundle {shard.id} holds {listing['pages']} pages "
+                            f"for {len(shard.records)} records")
+    return listing, cut_urls
 
 
-def _write_bundle(folder: Path, files: list[dict]) -> int:
-    """Write a bundle (minus the stock UIs) with files.json (path, hash, size); returns the
-    page count from pagefind-entry.json."""
-    listing = []
+def _write_pack(bundles: Path, key: str, files: list[dict]) -> dict:
+    """Store a bundle (minus the stock UIs) as <key>.pack + <key>.json; returns the listing."""
+    listing: list[tuple[str, str, int, int]] = []
     pages = None
-    made: set[Path] = set()
-    for f in sorted(files, key=lambda f: f["path"]):
-        rel = Path(f["path"]).as_posix().lstrip("/")
-        if rel in UNUSED_FILES or rel.startswith("playground/"):
-            continue
-        if ".." in rel.split("/"):
-            raise PagefindError(f"unexpected file in the bundle: {rel}")
-        data = f["content"]
-        path = folder / rel
-        if path.parent not in made:
-            path.parent.mkdir(parents=True, exist_ok=True)
-            made.add(path.parent)
-        path.write_bytes(data)
-        listing.append((rel, digest(data), len(data)))
-        if rel == "pagefind-entry.json":
-            entry = json.loads(data)
-            pages = sum(lang.get("page_count", 0) for lang in entry.get("languages", {}).values())
+    offset = 0
+    pack_path = bundles / f"{key}.pack"
+    tmp = pack_path.with_name(pack_path.name + ".tmp")
+    with open(tmp, "wb") as out:
+        for f in sorted(files, key=lambda f: f["path"]):
+            rel = PurePosixPath(f["path"]).as_posix().lstrip("/")
+            if rel in UNUSED_FILES or rel.startswith("playground/"):
+                continue
+            if ".." in rel.split("/"):
+                raise PagefindError(f"unexpected file in the bundle: {rel}")
+            data = f["content"]
+            out.write(data)
+            listing.append((rel, digest(data), offset, len(data)))
+            offset += len(data)
+            if rel == "pagefind-entry.json":
+                entry = json.loads(data)
+                pages = sum(v.get("page_count", 0) for v in entry.get("languages", {}).values())
     if pages is None:
+        os.unlink(tmp)
         raise PagefindError("the bundle has no pagefind-entry.json")
-    (folder / "files.json").write_text(json.dumps({"pages": pages, "files": listing}))
-    return pages
+    meta = {"pages": pages, "size": offset, "files": listing}
+    _atomic_write(bundles / f"{key}.json", json.dumps(meta).encode())
+    os.replace(tmp, pack_path)  # last: a pack exists only with its listing
+    return meta
 
 
 # ----------------------------------------------------------------------------- cache and output
 
-def _intact(folder: Path) -> bool:
-    """A cached bundle is used only when every file it listed is there with its size."""
+def _listing(bundles: Path, key: str) -> dict | None:
+    """A cached bundle's listing, if its pack is there whole; else None."""
     try:
-        meta = json.loads((folder / "files.json").read_text())
-        return all(os.stat(folder / rel).st_size == size for rel, _, size in meta["files"])
+        meta = json.loads((bundles / f"{key}.json").read_text())
+        if os.stat(bundles / f"{key}.pack").st_size != meta["size"]:
+            return None
+        return meta
     except (OSError, ValueError, KeyError, TypeError):
-        return False
-
-
-def _load_state(root: Path) -> dict:
-    try:
-        state = json.loads((root / "state.json").read_text())
-        return state if state.get("format") == FORMAT else {}
-    except (OSError, ValueError):
-        return {}
-
-
-def _save_state(root: Path, state: dict) -> None:
-    _atomic_write(root / "state.json", json.dumps(state, indent=1).encode())
+        return None
 
 
 def _atomic_write(path: Path, data: bytes) -> None:
@@ -342,18 +340,26 @@ def _atomic_write(path: Path, data: bytes) -> None:
 
 def _drop_unused(bundles: Path, keep: set[str]) -> None:
     for entry in bundles.iterdir():
-        if entry.name not in keep:
-            shutil.rmtree(entry, ignore_errors=True)
+        if entry.name.split(".", 1)[0] not in keep:
+            try:
+                entry.unlink()
+            except IsADirectoryError:
+                shutil.rmtree(entry, ignore_errors=True)
+            except FileNotFoundError:
+                pass
 
 
-def _copy_out(outputs: list[tuple[str, Path, str]], out_dir: Path) -> None:
+class _Copier:
     """Without a writer: put the bundles into ``out_dir`` ourselves, replacing an old index."""
-    target = out_dir / PAGEFIND_DIR
-    shutil.rmtree(target, ignore_errors=True)
-    made: set[Path] = set()
-    for rel, src, _ in outputs:
-        dest = out_dir / rel
-        if dest.parent not in made:
+
+    def __init__(self, out_dir: Path):
+        self.out_dir = out_dir
+        shutil.rmtree(out_dir / PAGEFIND_DIR, ignore_errors=True)
+        self.made: set[Path] = set()
+
+    def __call__(self, rel: str, _hash: str, read: Callable[[], bytes]) -> None:
+        dest = self.out_dir / rel
+        if dest.parent not in self.made:
             dest.parent.mkdir(parents=True, exist_ok=True)
-            made.add(dest.parent)
-        shutil.copyfile(src, dest)
+            self.made.add(dest.parent)
+        dest.write_bytes(read())

@@ -1,14 +1,13 @@
 // The /search/ page: Pagefind's JS API over the date-sharded bundles in pagefind/shards.json.
 //
-// Each shard is its own Pagefind bundle (see builder/search/shards.py). One Pagefind module is
-// loaded and one instance is made per shard; results are merged here rather than with
-// Pagefind's mergeIndex, because mergeIndex orders merged results by score only and so cannot
-// sort by date across bundles. Shards are consecutive date ranges, newest first, so "newest"
-// is each shard's date-sorted results in shard order. Everything loads from this site; every
-// URL is resolved from the page's own address, so the site works under any sub-path.
-
-const section = document.querySelector("[data-search]");
-if (section) start(section);
+// Each shard is its own Pagefind bundle (see builder/search/shards.py). The newest is loaded as
+// the primary index and the others are merged into it with mergeIndex, so one WebAssembly
+// module and one worker serve them all. Each bundle gets a synthetic "shard" filter
+// (mergeFilter), which is how "newest first" works across bundles: mergeIndex orders merged
+// results by score only, but shards are consecutive date ranges, so searching one shard at a
+// time with Pagefind's date sort, newest shard first, yields the global order. Everything loads
+// from this site, and every URL is resolved from the page's own address, so the site works
+// under any sub-path.
 
 const FACETS = [
   ["topic", "Topic"],
@@ -35,11 +34,10 @@ function start(section) {
   input.value = state.q;
   sortSelect.value = state.sort;
 
-  let backend = null; // { shards: [{meta, instance}] } once loaded
+  let backend = null; // { pagefind, shards } once loaded
   let loading = null;
   let generation = 0;
-  let shown = 0;
-  let current = [];
+  let listing = null; // the result list being shown: { total, next(n) -> results }
 
   function readUrl() {
     const params = new URLSearchParams(location.search);
@@ -75,19 +73,17 @@ function start(section) {
         if (!response.ok) throw new Error(`search index missing (${response.status})`);
         const manifest = await response.json();
         const shards = manifest.shards || [];
-        if (!shards.length) return (backend = { shards: [] });
+        if (!shards.length) return (backend = { pagefind: null, shards: [] });
+        const common = { baseUrl: root.pathname, excerptLength: 32 };
+        const path = (s) => new URL(s.path, pagefindBase).pathname;
         const pagefind = await import(new URL(shards[0].path + "pagefind.js", pagefindBase).href);
-        backend = {
-          shards: shards.map((meta) => ({
-            meta,
-            instance: pagefind.createInstance({
-              basePath: new URL(meta.path, pagefindBase).pathname,
-              baseUrl: root.pathname,
-              excerptLength: 32,
-            }),
-          })),
-        };
-        return backend;
+        await pagefind.options({ ...common, basePath: path(shards[0]), mergeFilter: { shard: shards[0].id } });
+        await pagefind.init();
+        await Promise.all(shards.slice(1).map((s) =>
+          pagefind.mergeIndex(path(s), { ...common, mergeFilter: { shard: s.id } })));
+        // Loads every facet's values; until then searches count only the facets they filter by.
+        await pagefind.filters();
+        return (backend = { pagefind, shards });
       })();
       loading.catch(() => { loading = null; });
     }
@@ -103,22 +99,27 @@ function start(section) {
     return out;
   }
 
-  function sumCounts(responses) {
-    const merged = {};
-    for (const r of responses) {
-      for (const [key, values] of Object.entries(r.filters || {})) {
-        const into = (merged[key] ||= {});
-        for (const [value, count] of Object.entries(values)) into[value] = (into[value] || 0) + count;
-      }
-    }
-    return merged;
+  // Relevance: one merged search, results by score.
+  function byRelevance(results) {
+    let at = 0;
+    return { total: results.length, next: async (n) => results.slice(at, (at += n)) };
   }
 
-  async function searchAll(term, filters, sort) {
-    const { shards } = await load();
-    const options = { filters };
-    if (sort === "newest") options.sort = { date: "desc" };
-    return Promise.all(shards.map((s) => s.instance.search(term, options)));
+  // Newest first: shard by shard, newest shard first, each with Pagefind's date sort.
+  function byDate({ pagefind, shards }, term, filters, total) {
+    let shard = 0;
+    let pending = [];
+    return {
+      total,
+      next: async (n) => {
+        while (pending.length < n && shard < shards.length) {
+          const id = shards[shard++].id;
+          const r = await pagefind.search(term, { filters: { ...filters, shard: id }, sort: { date: "desc" } });
+          pending = pending.concat(r.results);
+        }
+        return pending.splice(0, n);
+      },
+    };
   }
 
   async function run({ push = false } = {}) {
@@ -134,19 +135,26 @@ function start(section) {
       return;
     }
     setStatus("Searching…");
-    let responses;
+    let response;
     let facetCounts;
     try {
-      responses = await searchAll(state.q, pagefindFilters(state.filters), state.sort);
+      const loaded = await load();
+      if (!loaded.pagefind) throw new Error("the search index is empty");
+      const filters = pagefindFilters(state.filters);
+      response = await loaded.pagefind.search(state.q, { filters });
       // Counts for a facet ignore that facet's own selection, so its other values stay useful.
-      facetCounts = sumCounts(responses);
+      facetCounts = { ...response.filters };
       for (const [key] of FACETS) {
         if (!(state.filters[key] || []).length) continue;
-        const others = await searchAll(state.q, pagefindFilters(state.filters, key), "relevance");
-        facetCounts[key] = sumCounts(others)[key] || {};
+        const others = await loaded.pagefind.search(state.q, { filters: pagefindFilters(state.filters, key) });
+        facetCounts[key] = others.filters[key] || {};
       }
+      listing = state.sort === "newest"
+        ? byDate(loaded, state.q, filters, response.results.length)
+        : byRelevance(response.results);
     } catch (error) {
       if (mine !== generation) return;
+      section.dataset.error = String((error && error.message) || error);
       list.replaceChildren();
       facetBox.replaceChildren();
       more.hidden = true;
@@ -155,32 +163,29 @@ function start(section) {
       return;
     }
     if (mine !== generation) return;
-
-    if (state.sort === "newest") {
-      current = responses.flatMap((r) => r.results); // shards are newest first
-    } else {
-      current = responses.flatMap((r) => r.results).sort((a, b) => b.score - a.score);
-    }
     renderFacets(facetCounts);
     list.replaceChildren();
     shown = 0;
-    if (!current.length) {
+    if (!listing.total) {
       renderEmpty();
       more.hidden = true;
       return;
     }
-    const total = current.length;
+    const total = listing.total;
     setStatus(`${total.toLocaleString()} result${total === 1 ? "" : "s"} for “${state.q}”` +
       (state.sort === "newest" ? ", newest first" : ""));
     await showMore(mine);
   }
 
+  let shown = 0;
   async function showMore(mine) {
-    const batch = current.slice(shown, shown + PAGE);
-    shown += batch.length;
-    more.hidden = shown >= current.length;
+    more.disabled = true; // one batch at a time keeps "newest first" in order
+    const batch = await listing.next(PAGE);
     const data = await Promise.all(batch.map((r) => r.data()));
+    more.disabled = false;
     if (mine !== generation) return;
+    shown += batch.length;
+    more.hidden = shown >= listing.total;
     const frag = document.createDocumentFragment();
     for (const item of data) frag.append(renderResult(item));
     list.append(frag);
@@ -350,6 +355,8 @@ function start(section) {
     sortSelect.value = state.sort;
     run();
   });
-  if (state.q) load().catch(() => {});
   run();
 }
+
+const section = document.querySelector("[data-search]");
+if (section) start(section);
