@@ -8,7 +8,7 @@ Reads the corpus's articles and topics into SearchRecords the way the pipeline d
 matter for the facets, the Markdown body flattened to plain text), then runs
 ``run_search_stage`` cold (empty cache), and once more unchanged, and once with one article
 edited. Reports wall time, CPU time (this process + Pagefind processes), the peak of the summed
-RSS of the process tree (sampled every 50 ms with psutil) and the largest single process
+RSS of the process tree (sampled every 0.1 s from /proc) and the largest single process
 (``ru_maxrss``). Loading the corpus is timed separately: the pipeline does that work anyway.
 """
 
@@ -71,36 +71,45 @@ def load(site: Path) -> list[SearchRecord]:
 
 
 class Sampler:
-    """Peak of the summed RSS of this process and all its descendants."""
+    """Peak of the summed RSS of this process and its descendants, sampled every 0.1 s from
+    /proc (the process tree via /proc/PID/task/TID/children: no scan of every process)."""
 
-    def __init__(self, interval: float = 0.05):
-        import psutil
-        self.psutil = psutil
-        self.me = psutil.Process()
+    def __init__(self, interval: float = 0.1):
         self.peak = 0
         self.interval = interval
+        self.page = os.sysconf("SC_PAGE_SIZE")
         self._stop = threading.Event()
-        self._thread = threading.Thread(target=self._run, daemon=True)
+
+    def _tree(self, pid: int) -> list[int]:
+        out, todo = [], [pid]
+        while todo:
+            p = todo.pop()
+            out.append(p)
+            try:
+                for task in os.listdir(f"/proc/{p}/task"):
+                    with open(f"/proc/{p}/task/{task}/children") as fh:
+                        todo.extend(int(c) for c in fh.read().split())
+            except OSError:
+                pass
+        return out
+
+    def _rss(self, pid: int) -> int:
+        try:
+            with open(f"/proc/{pid}/statm") as fh:
+                return int(fh.read().split()[1]) * self.page
+        except (OSError, ValueError, IndexError):
+            return 0
 
     def _run(self):
+        me = os.getpid()
         while not self._stop.is_set():
-            total = 0
-            try:
-                total = self.me.memory_info().rss
-                for child in self.me.children(recursive=True):
-                    try:
-                        total += child.memory_info().rss
-                    except self.psutil.Error:
-                        pass
-            except self.psutil.Error:
-                pass
-            self.peak = max(self.peak, total)
+            self.peak = max(self.peak, sum(self._rss(p) for p in self._tree(me)))
             self._stop.wait(self.interval)
 
     def __enter__(self):
         self.peak = 0
-        self._thread = threading.Thread(target=self._run, daemon=True)
         self._stop.clear()
+        self._thread = threading.Thread(target=self._run, daemon=True)
         self._thread.start()
         return self
 

@@ -34,8 +34,10 @@ def fragments(out: Path) -> dict[str, dict]:
         raw = gzip.decompress(path.read_bytes())
         assert raw.startswith(b"pagefind_dcd")
         data = json.loads(raw[len(b"pagefind_dcd"):])
-        assert data["url"] not in pages
-        pages[data["url"]] = data
+        assert data["url"].startswith("/")  # site-relative; the page adds its base path
+        url = data["url"][1:]
+        assert url not in pages
+        pages[url] = data
     return pages
 
 
@@ -192,6 +194,8 @@ def test_bad_input_indexes_without_errors(tmp_path):
             filters={"tag": ["a:b, c", "<tag>"], "source": ['Reuters, "London": <i>']}),
         rec(6, "2024-01-06", text="nul\x00 bell\x07 lone \udcff surrogate ___PAGEFIND_WEIGHT___9 x"),
         rec(7, "not a date", text="undated"),
+        rec(8, "2024-01-08", url="odd url/with space?x=1&y=<2>"),  # not a folder: sent as is
+        rec(9, "2024-01-09", url="feed.xml"),
     ]
     out, stats = run(records, tmp_path, max_chars=20_000)
     pages = fragments(out)

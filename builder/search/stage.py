@@ -24,7 +24,9 @@ import asyncio
 import hashlib
 import json
 import os
+import re
 import shutil
+import tempfile
 import threading
 import time
 from dataclasses import dataclass, field
@@ -43,8 +45,7 @@ MANIFEST = "shards.json"
 FORMAT = 1
 """Bump when the documents or bundle layout change, so every cached bundle is rebuilt."""
 BATCH = 64
-"""Records per pipe write to one Pagefind process (one batch is in flight while the next is
-prepared): few writes, bounded memory."""
+"""Records per pipe write when records are sent as AddFile requests."""
 UNUSED_FILES = ("pagefind-ui.js", "pagefind-ui.css", "pagefind-component-ui.js",
                 "pagefind-component-ui.css", "pagefind-modular-ui.js", "pagefind-modular-ui.css",
                 "pagefind-highlight.js")
@@ -189,15 +190,14 @@ def _replace_url(record: SearchRecord, url: str) -> SearchRecord:
 
 
 def shard_key(shard: Shard, lang: str, max_chars: int, version: str) -> str:
-    h = hashlib.blake2b(digest_size=16)
-    h.update(json.dumps([FORMAT, version, lang, max_chars, docs.TITLE_WEIGHT, shard.id]).encode())
+    """Hash of everything a shard's bundle depends on."""
+    h = hashlib.blake2b(repr((FORMAT, version, lang, max_chars, docs.TITLE_WEIGHT, shard.id))
+                        .encode(), digest_size=16)
     for r in shard.records:
-        h.update(json.dumps([r.url, r.kind, r.title, r.date, sorted(r.meta.items()),
-                             sorted((k, list(v)) for k, v in r.filters.items())],
-                            ensure_ascii=False).encode("utf-8", "surrogatepass"))
-        if r.digest:
-            h.update(b"digest:" + r.digest.encode())
-        else:
+        # repr of str/dict/list is exact and much faster than json.dumps here
+        h.update(repr((r.url, r.kind, r.title, r.date, sorted(r.meta.items()),
+                       sorted(r.filters.items()), r.digest)).encode("utf-8", "surrogatepass"))
+        if not r.digest:
             h.update(r.text.encode("utf-8", "surrogatepass"))
         h.update(b"\x00")
     return h.hexdigest()
@@ -252,41 +252,68 @@ async def _build_all(todo: list[Shard], keys: dict[str, str], bundles: Path, lan
 async def _build_shard(shard: Shard, bundles: Path, key: str, lang: str,
                        max_chars: int) -> tuple[dict, list[str]]:
     cut_urls: list[str] = []
-    index = await open_index({"force_language": lang, "keep_index_url": False})
+    scratch = Path(tempfile.mkdtemp(prefix=f"briefs-search-{shard.id}-", dir=_scratch_root(bundles)))
     try:
-        service, index_id = index._service, index._index_id
-        # Batches go down the pipe while Pagefind works on the one before: it never waits
-        # for us, and we make one write per batch rather than one per record.
-        in_flight: list[asyncio.Future] = []
-        records = shard.records
+        index = await open_index({"force_language": lang, "keep_index_url": False})
         try:
-            for start in range(0, len(records), BATCH):
-                batch = []
-                for record in records[start:start + BATCH]:
-                    html, cut = docs.document(record, lang, max_chars)
-                    if cut:
-                        cut_urls.append(record.url)
-                    batch.append((record.url, html))
-                in_flight.append(asyncio.ensure_future(service.add_html_files(index_id, batch)))
-                if len(in_flight) > 1:
-                    await in_flight.pop(0)
-            while in_flight:
-                await in_flight.pop(0)
+            # Most records become files in a scratch folder (in memory where the system has
+            # /dev/shm) that Pagefind reads with add_directory: it parses them on every core,
+            # and this costs it ~15% less CPU than one AddFile request per record (which also
+            # makes it compare each new URL with every page so far). A URL that is not a plain
+            # folder path goes through AddFile with the URL given as is.
+            direct: list[tuple[str, str]] = []
+            made: set[Path] = set()
+            for record in shard.records:
+                html, cut = docs.document(record, lang, max_chars)
+                if cut:
+                    cut_urls.append(record.url)
+                if _folder_url(record.url):
+                    folder = scratch / record.url
+                    if folder not in made:
+                        folder.mkdir(parents=True, exist_ok=True)
+                        made.add(folder)
+                    (folder / "index.html").write_text(html, encoding="utf-8")
+                else:
+                    direct.append(("/" + record.url, html))  # as add_directory makes them
+            if made:
+                await index.add_directory(str(scratch))
+            service, index_id = index._service, index._index_id
+            for start in range(0, len(direct), BATCH):
+                await service.add_html_files(index_id, direct[start:start + BATCH])
+            # The bundle comes back through the pipe and we store it: Pagefind's own
+            # write_files answers before its (tokio) file writes are flushed, so ending the
+            # process right after it can leave files empty.
+            files = await index.get_files()
         finally:
-            for f in in_flight:
-                f.cancel()
-            await asyncio.gather(*in_flight, return_exceptions=True)
-        # The bundle comes back through the pipe and we store it: Pagefind's own write_files
-        # answers before its (tokio) file writes are flushed, so ending the process right
-        # after it can leave files empty.
-        files = await index.get_files()
+            await close_index(index)
     finally:
-        await close_index(index)
+        shutil.rmtree(scratch, ignore_errors=True)
     listing = _write_pack(bundles, key, files)
     if listing["pages"] != len(shard.records):
         raise PagefindError(f"bundle {shard.id} holds {listing['pages']} pages "
                             f"for {len(shard.records)} records")
     return listing, cut_urls
+
+
+_FOLDER_URL = re.compile(r"(?:[A-Za-z0-9_~-][A-Za-z0-9._~-]*/)*")
+
+
+def _folder_url(url: str) -> bool:
+    """``articles/x/``-style URLs, which a file ``articles/x/index.html`` reproduces exactly."""
+    return bool(_FOLDER_URL.fullmatch(url)) and "/../" not in f"/{url}" and "/./" not in f"/{url}"
+
+
+def _scratch_root(bundles: Path) -> Path:
+    shm = Path("/dev/shm")
+    if shm.is_dir() and os.access(shm, os.W_OK | os.X_OK):
+        try:
+            if shutil.disk_usage(shm).free > 1 << 30:
+                return shm
+        except OSError:
+            pass
+    root = bundles.parent / "scratch"
+    root.mkdir(parents=True, exist_ok=True)
+    return root
 
 
 def _write_pack(bundles: Path, key: str, files: list[dict]) -> dict:
