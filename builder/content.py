@@ -18,7 +18,7 @@ from urllib.parse import urlsplit
 from . import markdown, sources, yamlio
 from .errors import Diagnostic
 from .model import Article, Page, Topic
-from .slugs import is_slug, slugify
+from .slugs import is_slug, slugify, term_slug
 
 ARTICLE_KEYS = ("title", "date", "slug", "summary", "topics", "tags", "source", "source_url",
                 "author", "updated", "draft", "image", "image_caption", "section", "related",
@@ -221,8 +221,13 @@ def parse_article(src: sources.SourceFile, tz: tzinfo) -> Parsed:
     if extra is not None and not isinstance(extra, dict):
         f.fail(("extra",), "extra must be a mapping of your own keys")
     summary = f.text("summary") or ""
+    tags: dict[str, str] = {}
+    for name in f.text_list("tags"):
+        tags.setdefault(term_slug(name, "tag"), name)
+    source = f.text("source")
     fields = dict(
-        tags=f.text_list("tags"), source=f.text("source"),
+        tags=tuple(tags.values()), tag_slugs=tuple(tags), source=source,
+        source_slug=term_slug(source, "source") if source else None,
         source_url=f.url("source_url", allow_relative=False), author=f.text("author"),
         draft=f.flag("draft"), image=f.url("image", allow_relative=True),
         image_caption=f.text("image_caption"), section=f.text("section"))
@@ -234,7 +239,7 @@ def parse_article(src: sources.SourceFile, tz: tzinfo) -> Parsed:
         slug=slug, path=src.ref.rel, explicit_slug="slug" in f.data, title=title, date=when, has_time=has_time,
         updated=updated, summary=summary, excerpt=summary or markdown.excerpt(text),
         topics=tuple(dict.fromkeys(topics)), related_pins=pins,
-        related_enabled=related_enabled, word_count=len(text.split()), digest=src.digest,
+        related_enabled=related_enabled, word_count=text.count(" ") + text.count("\n") + 1, digest=src.digest,
         body_line=src.body_line, **fields)
     return Parsed(article, text)
 
@@ -264,6 +269,17 @@ def parse_page(src: sources.SourceFile) -> Page:
         raise ContentError(f.problems)
     return Page(slug=slug, path=src.ref.rel, title=title, summary=summary,
                 body_html=markdown.render(src.body), digest=src.digest)
+
+
+def render_body(site_root, article: Article, link_root: str) -> str:
+    """Read the article's Markdown again and render it, links relocated under ``link_root``.
+
+    Bodies are not kept in memory between parsing and rendering: reading a file back and
+    rendering it costs less than holding every body of a big archive.
+    """
+    ref = sources.SourceRef("articles", article.path, f"{site_root}/{article.path}", 0, 0)
+    body = sources.read_body(ref, article.digest)
+    return markdown.relocate_links(markdown.render(body), link_root)
 
 
 def locate(site_root: str, rel: str, keys: tuple) -> tuple[int | None, int | None]:

@@ -7,9 +7,10 @@ gives byte-identical feeds.
 from __future__ import annotations
 
 from datetime import datetime, timezone
+from typing import Callable
 from xml.sax.saxutils import escape, quoteattr
 
-from . import markdown
+from . import content
 from .model import Article, Site
 
 FEED_ENTRIES = 20
@@ -57,39 +58,56 @@ def atom(site: Site, articles: list[Article], *, title: str, self_url: str, page
     return "".join(out).encode("utf-8")
 
 
-def site_feed(site: Site, body) -> bytes:
+def site_feed(site: Site) -> bytes:
     cfg = site.config
     return atom(site, list(site.articles[:FEED_ENTRIES]), title=cfg.title,
                 self_url=cfg.base_url + "feed.xml", page_url=cfg.base_url,
-                ident=cfg.base_url, body=body)
+                ident=cfg.base_url, body=_body(site))
 
 
-def topic_feed(site: Site, slug: str, body) -> bytes:
+def topic_entries(site: Site, slug: str) -> list[Article]:
+    """The topic's newest articles, newest first."""
+    return [site.by_slug[s] for s in reversed(site.topic_articles[slug][-FEED_ENTRIES:])]
+
+
+def topic_feed(site: Site, slug: str) -> bytes:
     cfg = site.config
     topic = site.topics[slug]
-    items = [site.by_slug[s] for s in reversed(site.topic_articles[slug][-FEED_ENTRIES:])]
-    return atom(site, items, title=f"{topic.title} — {cfg.title}",
+    return atom(site, topic_entries(site, slug), title=f"{topic.title} — {cfg.title}",
                 self_url=f"{cfg.base_url}{topic.url}feed.xml", page_url=cfg.base_url + topic.url,
-                ident=cfg.base_url + topic.url, body=body)
+                ident=cfg.base_url + topic.url, body=_body(site))
 
 
-def feed_body(site: Site, read_body) -> callable:
+def _body(site: Site):
     """Entry HTML: the article's rendered body with links made absolute."""
-    def body(a: Article) -> str:
-        html = read_body(a)
-        return markdown.relocate_links(html, site.config.base_url)
-    return body
+    return lambda a: content.render_body(site.config.root, a, site.config.base_url)
 
 
-def sitemaps(site: Site, urls: list[tuple[str, datetime | None]]) -> dict[str, bytes]:
-    """``sitemap.xml`` (an index when there are more than 50,000 URLs) and its parts."""
+def sitemap_urls(site: Site) -> list[tuple[str, datetime | None]]:
+    newest = site.articles[0].date if site.articles else None
+    urls: list[tuple[str, datetime | None]] = [("", newest)]
+    urls += [(a.url, a.updated or a.date) for a in site.articles]
+    for slug, topic in site.topics.items():
+        span = site.topic_span(slug)
+        urls.append((topic.url, span[1] if span else None))
+    urls += [(p.url, None) for p in site.pages]
+    return urls
+
+
+def sitemaps(site: Site) -> dict[str, Callable[[], bytes]]:
+    """``sitemap.xml`` (an index when there are more than 50,000 URLs) and its parts, as
+    functions that make their bytes."""
     base = site.config.base_url
-    chunks = [urls[i:i + SITEMAP_LIMIT] for i in range(0, len(urls), SITEMAP_LIMIT)] or [[]]
+    count = 1 + len(site.articles) + len(site.topics) + len(site.pages)
+    parts = max(1, -(-count // SITEMAP_LIMIT))
 
-    def urlset(items) -> bytes:
+    def urlset(part: int | None) -> bytes:
+        urls = sitemap_urls(site)
+        if part is not None:
+            urls = urls[part * SITEMAP_LIMIT:(part + 1) * SITEMAP_LIMIT]
         out = ['<?xml version="1.0" encoding="utf-8"?>\n',
                '<urlset xmlns="http://www.sitemaps.org/schemas/sitemap/0.9">\n']
-        for url, lastmod in items:
+        for url, lastmod in urls:
             out.append(f"  <url><loc>{escape(base + url)}</loc>")
             if lastmod:
                 out.append(f"<lastmod>{lastmod.date().isoformat()}</lastmod>")
@@ -97,15 +115,20 @@ def sitemaps(site: Site, urls: list[tuple[str, datetime | None]]) -> dict[str, b
         out.append("</urlset>\n")
         return "".join(out).encode("utf-8")
 
-    if len(chunks) == 1:
-        return {"sitemap.xml": urlset(chunks[0])}
-    files = {f"sitemap-{i + 1}.xml": urlset(c) for i, c in enumerate(chunks)}
-    index = ['<?xml version="1.0" encoding="utf-8"?>\n',
-             '<sitemapindex xmlns="http://www.sitemaps.org/schemas/sitemap/0.9">\n']
-    for name in files:
-        index.append(f"  <sitemap><loc>{escape(base + name)}</loc></sitemap>\n")
-    index.append("</sitemapindex>\n")
-    files["sitemap.xml"] = "".join(index).encode("utf-8")
+    if parts == 1:
+        return {"sitemap.xml": lambda: urlset(None)}
+    files: dict[str, Callable[[], bytes]] = {
+        f"sitemap-{i + 1}.xml": (lambda i=i: urlset(i)) for i in range(parts)}
+
+    def index() -> bytes:
+        out = ['<?xml version="1.0" encoding="utf-8"?>\n',
+               '<sitemapindex xmlns="http://www.sitemaps.org/schemas/sitemap/0.9">\n']
+        for name in sorted(files, key=lambda n: int(n[8:-4])):
+            out.append(f"  <sitemap><loc>{escape(base + name)}</loc></sitemap>\n")
+        out.append("</sitemapindex>\n")
+        return "".join(out).encode("utf-8")
+
+    files["sitemap.xml"] = index
     return files
 
 

@@ -39,9 +39,12 @@ class Article:
     topics: tuple[str, ...]
     """Topic slugs, in the order written."""
     tags: tuple[str, ...]
-    """Tag names as written."""
+    """Tag names as written (the first spelling of each slug)."""
+    tag_slugs: tuple[str, ...]
+    """The tags' slugs, one per entry of ``tags``."""
     source: str | None
     """Outlet name."""
+    source_slug: str | None
     source_url: str | None
     author: str | None
     draft: bool
@@ -53,6 +56,7 @@ class Article:
     related_enabled: bool
     """False when front matter says ``related: false``."""
     word_count: int
+    """Approximate: spaces and line breaks in the plain text, plus one."""
     digest: str
     """Hash of the source file; changes whenever the file does."""
     body_line: int
@@ -61,14 +65,6 @@ class Article:
     @property
     def url(self) -> str:
         return f"articles/{self.slug}/"
-
-    @property
-    def tag_slugs(self) -> tuple[str, ...]:
-        return tuple(dict.fromkeys(s for s in (slugify(t) for t in self.tags) if s))
-
-    @property
-    def source_slug(self) -> str | None:
-        return (slugify(self.source) or None) if self.source else None
 
 
 @dataclass(frozen=True, slots=True)
@@ -254,16 +250,13 @@ def build_site(config: SiteConfig, articles: list[Article], topics: list[Topic],
     for a in published:  # newest first, so every list below is newest first
         for t in a.topics:
             topic_articles[t].append(a.slug)
-        for name in dict.fromkeys(a.tags):
-            s = slugify(name)
-            if s and (not tag_items[s] or tag_items[s][-1] != a.slug):
+        for name, s in zip(a.tags, a.tag_slugs):
+            if not tag_items[s] or tag_items[s][-1] != a.slug:
                 tag_items[s].append(a.slug)
                 tag_names[s][name] += 1
-        if a.source:
-            s = slugify(a.source)
-            if s:
-                source_items[s].append(a.slug)
-                source_names[s][a.source] += 1
+        if a.source_slug:
+            source_items[a.source_slug].append(a.slug)
+            source_names[a.source_slug][a.source] += 1
         years[a.date.year].append(a.slug)
         months[(a.date.year, a.date.month)].append(a.slug)
 

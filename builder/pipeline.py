@@ -1,32 +1,39 @@
 """The build, top to bottom: config -> content -> site model -> links -> render -> write -> search.
 
 :func:`build` is the one orchestrator; ``serve``, ``publish`` and ``check`` call it rather than
-repeating any of it. Every stage is timed. Content parsing and page rendering run in worker
-processes (forked, so they share the parsed templates and the model) when the site is big
-enough for that to pay.
+repeating any of it. Every stage is timed.
+
+Incremental by default: parsed content is cached per file (by modification time and size, then
+hash), and a page is rendered only when something it depends on changed since the build that
+produced the current output (``deps.py``); every other page is carried over. A clean build and
+any sequence of incremental builds produce the same bytes. Content parsing and page rendering
+run in worker processes (forked, so they share the parsed templates and the model) when there
+is enough work for that to pay.
 """
 
 from __future__ import annotations
 
 import fcntl
+import hashlib
 import multiprocessing
 import os
+import secrets
 import time
 from collections import Counter
 from contextlib import contextmanager
 from dataclasses import dataclass, field
 from datetime import datetime, timezone
 from pathlib import Path
-from typing import Callable
+from typing import Any, Callable
 
-from . import content, feeds, markdown, model, sources, views
-from .config import SiteConfig, load_config
+from . import cache, content, deps, model, sources, views
+from .config import CONFIG_FILE, SiteConfig, load_config
 from .errors import BuildError, Diagnostic
-from .render import THEME, Renderer, article_body
+from .render import THEME, Renderer
 from .write import Generation, Output
 
 CACHE_DIR = ".briefs-cache"
-PARALLEL_MIN = 400  # below this many files, worker processes cost more than they save
+PARALLEL_MIN = 400  # below this many items, worker processes cost more than they save
 
 
 @dataclass
@@ -42,6 +49,8 @@ class BuildOptions:
     """Worker processes; default: one per core."""
     now: datetime | None = None
     """The moment that decides what is "future" (default: now)."""
+    incremental: bool = True
+    """Reuse the cache and the previous output; False renders everything."""
 
 
 @dataclass
@@ -53,10 +62,16 @@ class BuildResult:
     files: int
     timings: dict[str, float]
     warnings: list[Diagnostic] = field(default_factory=list)
+    rendered: int = 0
+    """Outputs rendered by this build (the rest were carried over)."""
+    parsed: int = 0
+    """Content files read and parsed (the rest came from the cache)."""
     changed: int = 0
     """Output files whose content differs from the previous build (added or changed)."""
     removed: int = 0
     """Output files of the previous build that this one no longer has."""
+    template_times: dict[str, tuple[float, int]] = field(default_factory=dict)
+    """Template (or output kind) -> (seconds spent rendering, outputs rendered)."""
 
 
 class Timer:
@@ -73,9 +88,9 @@ class Timer:
 @contextmanager
 def build_lock(site_root: Path, notify: Callable[[str], None] | None = None):
     """One build per site at a time: a second one waits for the first (never interleaves)."""
-    cache = site_root / CACHE_DIR
-    cache.mkdir(exist_ok=True)
-    with open(cache / "build.lock", "a+") as fh:
+    folder = site_root / CACHE_DIR
+    folder.mkdir(exist_ok=True)
+    with open(folder / "build.lock", "a+") as fh:
         try:
             fcntl.flock(fh, fcntl.LOCK_EX | fcntl.LOCK_NB)
         except BlockingIOError:
@@ -88,90 +103,209 @@ def build_lock(site_root: Path, notify: Callable[[str], None] | None = None):
             fcntl.flock(fh, fcntl.LOCK_UN)
 
 
-def build(site_dir: Path, options: BuildOptions | None = None,
-          notify: Callable[[str], None] | None = None) -> BuildResult:
-    options = options or BuildOptions()
-    timer = Timer()
-    config = load_config(Path(site_dir), base_url=options.base_url)
-    out_dir = Path(options.out_dir) if options.out_dir else config.root / "public"
-    out_dir = out_dir if out_dir.is_absolute() else Path.cwd() / out_dir
-    jobs = options.jobs or os.cpu_count() or 1
-    now = options.now or datetime.now(timezone.utc)
-    timer.lap("config")
-    with build_lock(config.root, notify):
-        site = load_site(config, options, jobs, now)
-        timer.lap("content")
-        related = None  # filled by the related-stories stage (issue 4)
-        timer.lap("related")
-        specs = views.plan(site, related)
-        renderer = Renderer(config)
-        output = Output(out_dir, config.root / CACHE_DIR)
-        gen = output.begin()
-        try:
-            render_pages(specs, renderer, gen, jobs)
-            timer.lap("render")
-            write_extras(site, gen)
+class Builder:
+    """Builds one site into one output folder, again and again.
+
+    ``briefs build`` uses a builder once; ``briefs serve`` keeps one alive so that parsed
+    content, the previous build's signature, the output record and the parsed templates stay in
+    memory between rebuilds (``persist=False``: the disk cache is written when the session
+    ends, and meanwhile marked as unknown, so a crashed session costs a full build, never a
+    wrong one).
+    """
+
+    def __init__(self, site_dir: Path, options: BuildOptions | None = None, *,
+                 notify: Callable[[str], None] | None = None, persist: bool = True,
+                 progress: Callable[[str, int, int], None] | None = None):
+        self.site_dir = Path(site_dir)
+        self.options = options or BuildOptions()
+        self.notify = notify
+        self.progress = progress
+        self.persist = persist
+        self._content: dict | None = None
+        self._state: dict | None = None
+        self._output: Output | None = None
+        self._renderer: tuple | None = None  # (key, Renderer)
+
+    def build(self) -> BuildResult:
+        options = self.options
+        timer = Timer()
+        config = load_config(self.site_dir, base_url=options.base_url)
+        out_dir = Path(options.out_dir) if options.out_dir else config.root / "public"
+        out_dir = out_dir if out_dir.is_absolute() else Path.cwd() / out_dir
+        jobs = options.jobs or os.cpu_count() or 1
+        now = options.now or datetime.now(timezone.utc)
+        cache_dir = config.root / CACHE_DIR
+        timer.lap("config")
+        with build_lock(config.root, self.notify):
+            site, parsed = self.load_site(config, jobs, now, cache_dir)
+            timer.lap("content")
+            related = None  # filled by the related-stories stage (issue 4)
+            timer.lap("related")
+            specs = views.plan(site, related)
+            templates = deps.template_hashes([config.root / "templates", THEME / "templates"])
+            renderer = self.renderer(config, templates, cache_dir)
+            timer.lap("plan")
+
+            output = self.output(out_dir, cache_dir)
+            gen = output.begin()
+            state_key = build_key(config, options, out_dir)
+            state_path = cache_dir / f"state-{output.key}.pickle"
+            state = self._state
+            if state is None and options.incremental:
+                state = cache.load(state_path, state_key)
+            if state is not None and state.get("key") != state_key:
+                state = None
+            signature = deps.signature(site, related)
+            changed = None  # None: render everything
+            if state and gen.live and state["live_id"] == output.live_id:
+                changed = (deps.changed_keys(state["signature"], signature)
+                           | deps.template_keys(state["templates"], templates))
+            todo = []
+            for spec in specs:
+                if needs_render(spec, changed, gen.live):
+                    todo.append(spec)
+                else:
+                    gen.carry(spec.path)
+            try:
+                render_pages(todo, renderer, gen, jobs, self.progress)
+                timer.lap("render")
+                files = copy_files(config, gen, state.get("files", {}) if state else {})
+            except BaseException:
+                output.abort(gen)
+                raise
+            live_id = secrets.token_hex(8)
+            new_state = {"key": state_key, "live_id": live_id, "signature": signature,
+                         "templates": templates, "files": files}
+            # The state is saved before the swap, under the new generation's id: if the swap
+            # never happens, the ids differ next time and everything is rendered again.
+            if self.persist:
+                cache.save(state_path, state_key, new_state)
+            elif self._state is None:
+                state_path.unlink(missing_ok=True)
+            changed_files, removed = gen.changed(), gen.removed()
+            output.finish(gen, live_id)
+            self._state = new_state if not self.persist else None
+            self._state_path = state_path
             timer.lap("write")
-        except BaseException:
-            output.abort(gen)
-            raise
-        changed, removed = gen.changed(), gen.removed()
-        output.finish(gen)
-        timer.lap("commit")
-    return BuildResult(config, site, out_dir, Counter(s.kind for s in specs), len(gen.hashes),
-                       timer.timings, list(site.warnings), changed=len(changed),
-                       removed=len(removed))
+        return BuildResult(config, site, out_dir, Counter(s.kind for s in specs),
+                           len(gen.hashes), timer.timings, list(site.warnings),
+                           rendered=len(todo), parsed=parsed, changed=len(changed_files),
+                           removed=len(removed),
+                           template_times={k: (v, renderer.counts[k])
+                                           for k, v in renderer.times.items()})
 
+    def close(self) -> None:
+        """End of a preview session: write what memory knows to the disk cache."""
+        if self.persist:
+            return
+        if self._output is not None:
+            self._output.close()
+        if self._state is not None:
+            cache.save(self._state_path, self._state["key"], self._state)
+        if self._content is not None:
+            self._save_content()
 
-# ----------------------------------------------------------------------------- content stage
+    def output(self, out_dir: Path, cache_dir: Path) -> Output:
+        if self._output is None or self._output.out_dir != out_dir.absolute():
+            self._output = Output(out_dir, cache_dir, persist=self.persist)
+        return self._output
 
-def load_site(config: SiteConfig, options: BuildOptions, jobs: int, now: datetime) -> model.Site:
-    refs, problems = sources.discover(config.root)
-    tz = config.tz
-    articles: list[model.Article] = []
-    topics: list[model.Topic] = []
-    pages: list[model.Page] = []
-    article_refs = [r for r in refs if r.kind == "articles"]
-    for outcome in parse_all(article_refs, tz, jobs):
-        if isinstance(outcome, list):
-            problems.extend(outcome)
-        else:
-            articles.append(outcome)
-    for ref in refs:
-        if ref.kind == "articles":
-            continue
-        try:
-            src = sources.read(ref)
-            if ref.kind == "topics":
-                topics.append(content.parse_topic(src, tz))
+    def renderer(self, config: SiteConfig, templates: dict, cache_dir: Path) -> Renderer:
+        key = (config, tuple(sorted(templates.items())))
+        if self._renderer is None or self._renderer[0] != key:
+            folder = cache_dir / "templates"
+            folder.mkdir(exist_ok=True)
+            self._renderer = (key, Renderer(config, cache_dir=folder))
+        return self._renderer[1]
+
+    # ------------------------------------------------------------------------- content stage
+
+    def load_site(self, config: SiteConfig, jobs: int, now: datetime,
+                  cache_dir: Path) -> tuple[model.Site, int]:
+        """Content files -> validated model. Returns (site, number of files parsed)."""
+        options = self.options
+        refs, problems = sources.discover(config.root)
+        key = ("content", config.timezone)
+        if self._content is None or self._content_key != key:
+            loaded = cache.load(cache_dir / "content.pickle", key) if options.incremental else None
+            self._content, self._content_key = loaded or {}, key
+            self._content_path = cache_dir / "content.pickle"
+        cached = self._content
+        results: dict[str, Any] = {}
+        todo: list[sources.SourceRef] = []
+        for ref in refs:
+            hit = cached.get(ref.rel)
+            if hit is not None and hit[0] == ref.mtime_ns and hit[1] == ref.size:
+                results[ref.rel] = hit[2]
             else:
-                pages.append(content.parse_page(src))
-        except sources.SourceError as exc:
-            problems.append(exc.diagnostic)
-        except content.ContentError as exc:
-            problems.extend(exc.diagnostics)
-    if any(p.severity == "error" for p in problems):
-        raise BuildError(problems)
-    root = str(config.root)
-    site, more = model.build_site(
-        config, articles, topics, pages, drafts=options.drafts, future=options.future, now=now,
-        locate=lambda rel, keys: content.locate(root, rel, keys))
-    problems += more
-    if site is None or any(p.severity == "error" for p in problems):
-        raise BuildError(problems)
-    return site
+                todo.append(ref)
+        for ref, outcome in zip(todo, parse_all(todo, config.tz, jobs, self.progress)):
+            if isinstance(outcome, list):
+                problems.extend(outcome)
+            else:
+                results[ref.rel] = outcome
+        if todo or len(cached) != len(results):
+            self._content = {r.rel: (r.mtime_ns, r.size, results[r.rel])
+                             for r in refs if r.rel in results}
+            if self.persist:
+                self._save_content()
+        if any(p.severity == "error" for p in problems):
+            raise BuildError(problems)
+        articles = [r for r in results.values() if isinstance(r, model.Article)]
+        topics = [r for r in results.values() if isinstance(r, model.Topic)]
+        pages = [r for r in results.values() if isinstance(r, model.Page)]
+        root = str(config.root)
+        site, more = model.build_site(
+            config, articles, topics, pages, drafts=options.drafts, future=options.future,
+            now=now, locate=lambda rel, keys: content.locate(root, rel, keys))
+        problems += more
+        if site is None or any(p.severity == "error" for p in problems):
+            raise BuildError(problems)
+        return site, len(todo)
+
+    def _save_content(self) -> None:
+        cache.save(self._content_path, self._content_key, self._content)
 
 
-def _parse_one(ref: sources.SourceRef, tz) -> model.Article | list[Diagnostic]:
+def build(site_dir: Path, options: BuildOptions | None = None,
+          notify: Callable[[str], None] | None = None,
+          progress: Callable[[str, int, int], None] | None = None) -> BuildResult:
+    """Build once (``briefs build``)."""
+    return Builder(site_dir, options, notify=notify, progress=progress).build()
+
+
+def needs_render(spec: views.PageSpec, changed: set[str] | None, live: dict) -> bool:
+    if changed is None or spec.always or spec.path not in live:
+        return True
+    if spec.template is not None and ("tpl:shared" in changed or f"tpl:{spec.template}" in changed):
+        return True
+    return not changed.isdisjoint(spec.deps)
+
+
+def build_key(config: SiteConfig, options: BuildOptions, out_dir: Path) -> tuple:
+    """What every page depends on: the settings and the options that shape the whole site."""
+    settings = hashlib.blake2b((config.root / CONFIG_FILE).read_bytes(), digest_size=16).hexdigest()
+    return (settings, str(config.root), str(out_dir), config.base_url, options.drafts,
+            options.future)
+
+
+# ----------------------------------------------------------------------------- parsing
+
+def _parse_one(ref: sources.SourceRef, tz) -> Any:
+    """One content file -> Article/Topic/Page, or a list of diagnostics."""
     try:
-        parsed = content.parse_article(sources.read(ref), tz)
+        src = sources.read(ref)
+        if ref.kind == "articles":
+            return content.parse_article(src, tz).article
+        if ref.kind == "topics":
+            return content.parse_topic(src, tz)
+        return content.parse_page(src)
     except sources.SourceError as exc:
         return [exc.diagnostic]
     except content.ContentError as exc:
         return exc.diagnostics
     except RecursionError:
         return [Diagnostic(ref.rel, None, None, "content nested too deeply to read")]
-    return parsed.article
 
 
 def _parse_chunk(args) -> list:
@@ -179,7 +313,8 @@ def _parse_chunk(args) -> list:
     return [_parse_one(r, tz) for r in refs]
 
 
-def parse_all(refs: list[sources.SourceRef], tz, jobs: int) -> list:
+def parse_all(refs: list[sources.SourceRef], tz, jobs: int,
+              progress: Callable[[str, int, int], None] | None = None) -> list:
     if jobs <= 1 or len(refs) < PARALLEL_MIN:
         return [_parse_one(r, tz) for r in refs]
     size = max(50, len(refs) // (jobs * 8))
@@ -188,6 +323,8 @@ def parse_all(refs: list[sources.SourceRef], tz, jobs: int) -> list:
         out = []
         for part in pool.imap(_parse_chunk, chunks):
             out.extend(part)
+            if progress:
+                progress("content", len(out), len(refs))
     return out
 
 
@@ -196,88 +333,103 @@ def parse_all(refs: list[sources.SourceRef], tz, jobs: int) -> list:
 _WORK: tuple | None = None  # (renderer, specs, generation) inherited by forked workers
 
 
-def _render_range(bounds: tuple[int, int]) -> tuple[dict, list[Diagnostic]]:
+def _render_range(bounds: tuple[int, int]) -> tuple[dict, list[Diagnostic], dict, dict]:
     renderer, specs, parent = _WORK
     # This process's share only: the parent merges the shares.
     gen = Generation(parent.root, parent.known, parent.live)
-    problems = []
-    for spec in specs[bounds[0]:bounds[1]]:
+    renderer.times, renderer.counts = {}, {}
+    problems = _render_into(gen, renderer, specs[bounds[0]:bounds[1]])
+    return gen.share(), problems, renderer.times, renderer.counts
+
+
+def _render_into(gen: Generation, renderer: Renderer, specs) -> list[Diagnostic]:
+    problems: list[Diagnostic] = []
+    for spec in specs:
         try:
             gen.put(spec.path, renderer.render(spec))
         except BuildError as exc:
             problems.extend(exc.diagnostics)
             if len(problems) > 50:
                 break
-    return gen.share(), problems
+    return problems
 
 
 def render_pages(specs: list[views.PageSpec], renderer: Renderer, gen: Generation,
-                 jobs: int) -> None:
+                 jobs: int, progress: Callable[[str, int, int], None] | None = None) -> None:
     global _WORK
-    paths = Counter(s.path for s in specs)
-    clashes = [p for p, n in paths.items() if n > 1]
+    clashes = [p for p, n in Counter(s.path for s in specs).items() if n > 1]
     if clashes:
         raise BuildError([Diagnostic(p, None, None, "two pages want the same URL") for p in clashes])
     if jobs <= 1 or len(specs) < PARALLEL_MIN:
+        problems = _render_into(gen, renderer, specs)
+        if progress:
+            progress("render", len(specs), len(specs))
+    else:
+        _WORK = (renderer, specs, gen)
+        step = max(20, len(specs) // (jobs * 16))
+        ranges = [(i, min(i + step, len(specs))) for i in range(0, len(specs), step)]
         problems = []
-        for spec in specs:
-            try:
-                gen.put(spec.path, renderer.render(spec))
-            except BuildError as exc:
-                problems.extend(exc.diagnostics)
-                if len(problems) > 50:
-                    break
-        if problems:
-            raise BuildError(problems)
-        return
-    _WORK = (renderer, specs, gen)
-    step = max(20, len(specs) // (jobs * 16))
-    ranges = [(i, min(i + step, len(specs))) for i in range(0, len(specs), step)]
-    problems = []
-    try:
-        with multiprocessing.get_context("fork").Pool(jobs) as pool:
-            for share, found in pool.imap_unordered(_render_range, ranges):
-                gen.merge(share)  # also what failed workers managed to write
-                problems.extend(found)
-    finally:
-        _WORK = None
+        try:
+            done = 0
+            with multiprocessing.get_context("fork").Pool(jobs) as pool:
+                for share, found, times, counts in pool.imap_unordered(_render_range, ranges):
+                    gen.merge(share)  # also what failed workers managed to write
+                    problems.extend(found)
+                    for name, seconds in times.items():
+                        renderer.times[name] = renderer.times.get(name, 0.0) + seconds
+                        renderer.counts[name] = renderer.counts.get(name, 0) + counts[name]
+                    done += len(share["hashes"])
+                    if progress:
+                        progress("render", done, len(specs))
+        finally:
+            _WORK = None
     if problems:
         raise BuildError(problems)
 
 
-def write_extras(site: model.Site, gen: Generation) -> None:
-    """Feeds, sitemap, robots.txt, theme assets and the site's static files."""
-    config = site.config
-    body = feeds.feed_body(site, lambda a: article_body(config, a, "/"))
-    gen.put("feed.xml", feeds.site_feed(site, body))
-    for slug in site.topics:
-        gen.put(f"topics/{slug}/feed.xml", feeds.topic_feed(site, slug, body))
-    for name, data in feeds.sitemaps(site, sitemap_urls(site)).items():
-        gen.put(name, data)
-    gen.put("robots.txt", feeds.robots(site))
-    copy_tree(THEME / "assets", "assets/", gen)
-    static = config.root / "static"
-    if static.is_dir():
-        copy_tree(static, "", gen)
+# ----------------------------------------------------------------------------- files
+
+def copy_files(config: SiteConfig, gen: Generation, before: dict) -> dict:
+    """Theme assets (``assets/``) and the site's ``static/`` folder, copied verbatim.
+
+    A file whose modification time and size are as recorded last time is carried over without
+    being read. Returns the new record: output path -> (mtime_ns, size, hash).
+    """
+    record: dict[str, tuple[int, int, str]] = {}
+    trees = [(THEME / "assets", "assets/"), (config.root / "static", "")]
+    for folder, prefix in trees:
+        if not folder.is_dir():
+            continue
+        for dirpath, dirnames, filenames in os.walk(folder):
+            dirnames[:] = sorted(d for d in dirnames if not d.startswith("."))
+            for name in sorted(filenames):
+                if name.startswith("."):
+                    continue
+                path = Path(dirpath) / name
+                rel = prefix + path.relative_to(folder).as_posix()
+                st = path.stat()
+                seen = before.get(rel)
+                live = gen.live.get(rel)
+                if (seen and seen[0] == st.st_mtime_ns and seen[1] == st.st_size and live
+                        and live[0] == seen[2]):
+                    if rel in gen.hashes:
+                        raise BuildError(Diagnostic(_shown(path, config), None, None,
+                                                    f"static file clashes with the page /{rel}"))
+                    gen.carry(rel)
+                    record[rel] = seen
+                    continue
+                try:
+                    gen.put(rel, path.read_bytes())
+                except BuildError:
+                    raise BuildError(Diagnostic(_shown(path, config), None, None,
+                                                f"static file clashes with the page /{rel}",
+                                                "rename or move the file")) from None
+                record[rel] = (st.st_mtime_ns, st.st_size, gen.hashes[rel])
+    return record
 
 
-def copy_tree(folder: Path, prefix: str, gen: Generation) -> None:
-    for dirpath, dirnames, filenames in os.walk(folder):
-        dirnames[:] = sorted(d for d in dirnames if not d.startswith("."))
-        for name in sorted(filenames):
-            if name.startswith("."):
-                continue
-            path = Path(dirpath) / name
-            rel = prefix + path.relative_to(folder).as_posix()
-            gen.put(rel, path.read_bytes())
-
-
-def sitemap_urls(site: model.Site) -> list[tuple[str, datetime | None]]:
-    newest = site.articles[0].date if site.articles else None
-    urls: list[tuple[str, datetime | None]] = [("", newest)]
-    urls += [(a.url, a.updated or a.date) for a in site.articles]
-    for slug, topic in site.topics.items():
-        span = site.topic_span(slug)
-        urls.append((topic.url, span[1] if span else None))
-    urls += [(p.url, None) for p in site.pages]
-    return urls
+def _shown(path: Path, config: SiteConfig) -> str:
+    try:
+        return path.relative_to(config.root).as_posix()
+    except ValueError:
+        return str(path)

@@ -33,3 +33,13 @@ def slugify(text: str, max_length: int = 80) -> str:
         cut = slug[: max_length + 1]
         slug = cut[: cut.rfind("-")] if "-" in cut else slug[:max_length]
     return slug.strip("-")
+
+
+def term_slug(name: str, prefix: str) -> str:
+    """Slug of a tag or source name; names with no Latin letters or digits (e.g. Arabic) get
+    a stable short hash, so no tag silently disappears."""
+    slug = slugify(name)
+    if slug:
+        return slug
+    import hashlib
+    return f"{prefix}-" + hashlib.blake2b(name.encode("utf-8"), digest_size=4).hexdigest()

@@ -62,62 +62,49 @@ def discover(site_dir: Path) -> tuple[list[SourceRef], list[Diagnostic]]:
     """All content files, sorted by path; symlinked folders are followed once, loops reported."""
     refs: list[SourceRef] = []
     problems: list[Diagnostic] = []
-    root = Path(site_dir)
+    root = os.fspath(site_dir)
     for kind in CONTENT_KINDS:
-        top = root / "content" / kind
-        if not top.is_dir():
+        top = os.path.join(root, "content", kind)
+        if not os.path.isdir(top):
             continue
         seen_dirs: set[tuple[int, int]] = set()
-        stack = [top]
+        stack = [(top, f"content/{kind}")]
         while stack:
-            folder = stack.pop()
+            folder, rel_folder = stack.pop()
             try:
-                st = folder.stat()
-            except OSError as exc:
-                problems.append(Diagnostic(_rel(folder, root), None, None,
-                                           f"cannot read folder: {exc.strerror}"))
-                continue
-            key = (st.st_dev, st.st_ino)
-            if key in seen_dirs:
-                problems.append(Diagnostic(
-                    _rel(folder, root), None, None, "symbolic link loop in content",
-                    "remove the link that points back to a parent folder"))
-                continue
-            seen_dirs.add(key)
-            try:
+                st = os.stat(folder)
+                key = (st.st_dev, st.st_ino)
+                if key in seen_dirs:
+                    problems.append(Diagnostic(
+                        rel_folder, None, None, "symbolic link loop in content",
+                        "remove the link that points back to a parent folder"))
+                    continue
+                seen_dirs.add(key)
                 entries = list(os.scandir(folder))
             except OSError as exc:
-                problems.append(Diagnostic(_rel(folder, root), None, None,
+                problems.append(Diagnostic(rel_folder, None, None,
                                            f"cannot read folder: {exc.strerror}"))
                 continue
             for entry in entries:
-                if entry.name.startswith("."):
+                name = entry.name
+                if name.startswith("."):
                     continue
+                rel = f"{rel_folder}/{name}"
                 try:
                     if entry.is_dir():
-                        if kind != "articles":
-                            continue  # topics and pages are flat folders
-                        stack.append(Path(entry.path))
+                        if kind == "articles":  # topics and pages are flat folders
+                            stack.append((entry.path, rel))
                         continue
-                    if _skip(entry.name):
+                    if _skip(name):
                         continue
                     st = entry.stat()
                 except OSError as exc:
-                    problems.append(Diagnostic(_rel(Path(entry.path), root), None, None,
-                                               f"cannot read: {exc.strerror}",
+                    problems.append(Diagnostic(rel, None, None, f"cannot read: {exc.strerror}",
                                                "a broken symbolic link? remove or fix it"))
                     continue
-                refs.append(SourceRef(kind, _rel(Path(entry.path), root), entry.path,
-                                      st.st_mtime_ns, st.st_size))
+                refs.append(SourceRef(kind, rel, entry.path, st.st_mtime_ns, st.st_size))
     refs.sort(key=lambda r: r.rel)
     return refs, problems
-
-
-def _rel(path: Path, root: Path) -> str:
-    try:
-        return path.relative_to(root).as_posix()
-    except ValueError:
-        return str(path)
 
 
 MAX_BYTES = 50 * 1024 * 1024

@@ -11,7 +11,7 @@ whose bytes differ from what the shadow holds, and then swaps the two folders in
 - nothing is ever deleted wholesale (deleting thousands of files costs about 1 ms each on the
   disks measured here), and an unchanged page is never written again.
 
-What each generation holds is recorded in ``.briefs-cache/output.json`` as path -> (hash, size,
+What each generation holds is recorded in ``.briefs-cache/output-<key>.pickle`` as path -> (hash, size,
 mtime). A generation whose record is missing, or whose files were touched behind our back, is
 verified file by file and repaired, never trusted. The shadow is marked dirty while it is being
 changed, so a kill in the middle is detected by the next build.
@@ -24,16 +24,13 @@ from __future__ import annotations
 import ctypes
 import errno
 import hashlib
-import json
 import os
 import shutil
 from dataclasses import dataclass, field
 from pathlib import Path, PurePosixPath
 
+from . import cache
 from .errors import BuildError, Diagnostic
-
-STATE_FILE = "output.json"
-STATE_VERSION = 1
 
 Entry = tuple[str, int, int]  # (hash, size, mtime_ns)
 
@@ -88,6 +85,17 @@ class Generation:
             self.pending.add(rel)
             return
         self._write(rel, data, h)
+
+    def carry(self, rel: str) -> None:
+        """Keep the live output's file for ``rel`` (nothing it depends on changed)."""
+        if rel in self.hashes:
+            raise BuildError(Diagnostic(rel, None, None, "two outputs want the same path",
+                                        "rename one of the sources"))
+        h = self.live[rel][0]
+        self.hashes[rel] = h
+        old = self.known.get(rel)
+        if old is None or old[0] != h:
+            self.pending.add(rel)
 
     def _write(self, rel: str, data: bytes, h: str) -> None:
         path = self.root / rel
@@ -159,13 +167,18 @@ class Generation:
 class Output:
     """The output folder and its shadow; one build's worth of writing."""
 
-    def __init__(self, out_dir: Path, cache_dir: Path):
+    def __init__(self, out_dir: Path, cache_dir: Path, *, persist: bool = True):
+        """``persist=False`` (the live preview) keeps the record in memory between builds and
+        leaves on disk only a record that says "unknown", written once; ``close()`` saves it."""
         self.out_dir = Path(out_dir).absolute()
         self.cache_dir = Path(cache_dir).absolute()
         self.cache_dir.mkdir(parents=True, exist_ok=True)
         self.out_dir.parent.mkdir(parents=True, exist_ok=True)
-        self.state_path = self.cache_dir / STATE_FILE
+        self.key = output_key(self.out_dir)
+        self.state_path = self.cache_dir / f"output-{self.key}.pickle"
         self.shadow_dir = self._shadow_location()
+        self.persist = persist
+        self._disowned = False
         self.state = self._load_state()
 
     def _shadow_location(self) -> Path:
@@ -174,25 +187,28 @@ class Output:
             same = os.stat(self.cache_dir).st_dev == os.stat(self.out_dir.parent).st_dev
         except OSError:
             same = False
-        key = hashlib.blake2b(str(self.out_dir).encode(), digest_size=6).hexdigest()
         if same:
-            return self.cache_dir / f"shadow-{key}"
+            return self.cache_dir / f"shadow-{self.key}"
         return self.out_dir.parent / f".{self.out_dir.name}.briefs-shadow"
 
     def _load_state(self) -> dict:
-        try:
-            state = json.loads(self.state_path.read_text())
-            if state.get("version") != STATE_VERSION or state.get("out") != str(self.out_dir):
-                raise ValueError
-            return state
-        except (OSError, ValueError, AttributeError):
-            return {"version": STATE_VERSION, "out": str(self.out_dir),
-                    "live": None, "shadow": None}
+        state = cache.load(self.state_path, ("output", str(self.out_dir)))
+        if not isinstance(state, dict):
+            state = {"live": None, "shadow": None, "live_id": None}
+        return state
 
     def _save_state(self) -> None:
-        tmp = self.state_path.with_suffix(".tmp")
-        tmp.write_text(json.dumps(self.state, separators=(",", ":")))
-        os.replace(tmp, self.state_path)
+        if self.persist:
+            cache.save(self.state_path, ("output", str(self.out_dir)), self.state)
+        elif not self._disowned:  # once: from now on only memory knows the truth
+            cache.save(self.state_path, ("output", str(self.out_dir)),
+                       {"live": None, "shadow": None, "live_id": None})
+            self._disowned = True
+
+    def close(self) -> None:
+        """Save the record (for ``persist=False``, at the end of a preview session)."""
+        if not self.persist:
+            cache.save(self.state_path, ("output", str(self.out_dir)), self.state)
 
     # ------------------------------------------------------------------ reading the record
 
@@ -201,7 +217,8 @@ class Output:
         live = self.state.get("live")
         if live is None or not self.out_dir.is_dir():
             return {}
-        live = {k: tuple(v) for k, v in live.items()}
+        if self._disowned:  # a preview session: nobody else writes its folder
+            return live
         return live if _verify(self.out_dir, live) else {}
 
     def begin(self) -> Generation:
@@ -210,7 +227,7 @@ class Output:
         known = None
         shadow = self.state.get("shadow")
         if shadow is not None and self.shadow_dir.is_dir():
-            known = {k: tuple(v) for k, v in shadow.items()}
+            known = dict(shadow)
             if not _verify(self.shadow_dir, known):
                 known = None
         if known is None:
@@ -222,10 +239,16 @@ class Output:
         self.shadow_dir.mkdir(parents=True, exist_ok=True)
         return Generation(self.shadow_dir, known, live)
 
-    def finish(self, gen: Generation) -> bool:
+    @property
+    def live_id(self) -> str | None:
+        """Identifies the generation in the output folder (see pipeline's build state)."""
+        return self.state.get("live_id")
+
+    def finish(self, gen: Generation, live_id: str) -> bool:
         """Publish the new build if it differs from the live output. True when it did."""
         if gen.live and not gen.changed() and not gen.removed() and self.out_dir.is_dir():
             self.state["shadow"] = gen.known  # untouched output; the shadow is as recorded
+            self.state["live_id"] = live_id
             self._save_state()
             return False
         gen.complete(self.out_dir)
@@ -248,6 +271,7 @@ class Output:
             os.rename(self.shadow_dir, self.out_dir)
             self.state["shadow"] = None
         self.state["live"] = gen.manifest()
+        self.state["live_id"] = live_id
         self._save_state()
         return True
 
@@ -259,11 +283,18 @@ class Output:
 
 
 
+def output_key(out_dir: Path) -> str:
+    """Names the cache files of one output folder (a site can have several: public, preview)."""
+    return hashlib.blake2b(str(Path(out_dir).absolute()).encode(), digest_size=6).hexdigest()
+
+
 def _verify(folder: Path, manifest: dict[str, Entry]) -> bool:
     """True when every recorded file is there with the recorded size and mtime."""
+    base = os.fspath(folder) + "/"
+    stat = os.stat
     for rel, (_, size, mtime) in manifest.items():
         try:
-            st = os.stat(folder / rel)
+            st = stat(base + rel)
         except OSError:
             return False
         if st.st_size != size or st.st_mtime_ns != mtime:
