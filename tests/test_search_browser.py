@@ -9,7 +9,7 @@ from pathlib import Path
 
 import pytest
 
-from browser import browser, screenshot, serve, watch_console  # noqa: F401  (fixture)
+from browser import screenshot, serve, watch_console  # the `browser` fixture is in conftest
 from conftest import Site, article, topic
 from builder.search import run_search_stage
 from builder.search.collect import records_for_site

@@ -206,11 +206,11 @@ def shard_key(shard: Shard, lang: str, max_chars: int, version: str) -> str:
 # ----------------------------------------------------------------------------- building
 
 def _run(coro):
-    """Run a coroutine to completion, also when the caller already runs an event loop."""
-    try:
-        asyncio.get_running_loop()
-    except RuntimeError:
-        return asyncio.run(coro)
+    """Run a coroutine to completion on a loop of its own, in a thread of its own.
+
+    The caller's thread is left alone: it may run an event loop already (``briefs serve``),
+    or hold one that asyncio.run would unset on exit (Playwright's sync API does).
+    """
     box: dict = {}
 
     def target():
