@@ -270,6 +270,27 @@ def test_put_receives_every_file_with_its_hash(tmp_path):
     assert sorted(p.suffix for p in (tmp_path / "cache" / "search" / "bundles").iterdir()) == [".json", ".pack"]
 
 
+def test_carry_index_keeps_the_last_published_files(tmp_path):
+    from builder.search.collect import carry_index
+
+    class Gen:
+        def __init__(self, live):
+            self.live, self.carried = live, []
+
+        def carry(self, rel):
+            self.carried.append(rel)
+
+    assert not carry_index(Gen({}), tmp_path / "cache")  # nothing built yet
+    published = {}
+    run_search_stage(dated(300), None, SearchConfig(shard_size=100), tmp_path / "cache",
+                     language="en", put=lambda rel, h, read: published.setdefault(rel, h))
+    gen = Gen(published)
+    assert carry_index(gen, tmp_path / "cache")
+    assert sorted(gen.carried) == sorted(published)
+    del published["pagefind/shards.json"]
+    assert not carry_index(Gen(published), tmp_path / "cache")  # live output lacks a file
+
+
 def test_empty_index(tmp_path):
     out, stats = run([], tmp_path)
     assert stats.indexed == 0

@@ -184,6 +184,24 @@ def run_search_stage(records: Iterable[SearchRecord], out_dir: Path | None, conf
     return stats
 
 
+def last_outputs(cache_dir: Path) -> list[str] | None:
+    """Output paths the last successful run of the stage published, or None if unknown."""
+    root = Path(cache_dir) / "search"
+    try:
+        state = json.loads((root / "state.json").read_text())
+        if state.get("format") != FORMAT:
+            return None
+        rels = [f"{PAGEFIND_DIR}/{MANIFEST}"]
+        for sid, key in state["shards"].items():
+            listing = _listing(root / "bundles", key)
+            if listing is None:
+                return None
+            rels += [f"{PAGEFIND_DIR}/{sid}/{f[0]}" for f in listing["files"]]
+        return rels
+    except (OSError, ValueError, KeyError, TypeError, AttributeError):
+        return None
+
+
 def _replace_url(record: SearchRecord, url: str) -> SearchRecord:
     from dataclasses import replace
     return replace(record, url=url)
