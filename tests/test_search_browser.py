@@ -202,7 +202,13 @@ def test_phone_width_and_colour_schemes(browser, built, scheme):
     with serve(site.public, "/sub/") as base:
         page, errors = open_search(browser, base, "Aleppo", width=375, scheme=scheme)
         assert page.evaluate("document.documentElement.scrollWidth") <= 375
+        # facets fold away on a phone, so the first results are on the first screen
+        assert page.locator("details.search-filters").get_attribute("open") is None
+        assert page.locator(".search-result").first.bounding_box()["y"] < 600
         screenshot(page, f"search-{scheme}-375")
+        page.locator("details.search-filters > summary").click()
+        page.locator(".search-facet label", has_text="Radio Coast").locator("input").check()
+        page.wait_for_function("() => /source=Radio/.test(location.search)")
         bg = page.evaluate("getComputedStyle(document.body).backgroundColor")
         mark = page.evaluate("getComputedStyle(document.querySelector('.search-result mark')).backgroundColor")
         if scheme == "dark":

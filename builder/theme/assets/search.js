@@ -27,6 +27,12 @@ function start(section) {
   const status = section.querySelector(".search-status");
   const list = section.querySelector(".search-results");
   const facetBox = section.querySelector(".search-facets");
+  const facetPanel = section.querySelector(".search-filters");
+  // Beside the results on a wide screen; folded under "Narrow the results" on a phone.
+  const wide = window.matchMedia("(min-width: 52rem)");
+  const fitPanel = () => { if (wide.matches) facetPanel.open = true; };
+  fitPanel();
+  wide.addEventListener("change", fitPanel);
   const more = section.querySelector(".search-more");
   const clear = section.querySelector(".search-clear");
 
@@ -129,7 +135,7 @@ function start(section) {
     clear.hidden = !Object.keys(state.filters).length;
     if (!state.q) {
       list.replaceChildren();
-      facetBox.replaceChildren();
+      renderFacets({});
       more.hidden = true;
       setStatus("Type a word, a name or a place, then press Enter.");
       return;
@@ -156,7 +162,7 @@ function start(section) {
       if (mine !== generation) return;
       section.dataset.error = String((error && error.message) || error);
       list.replaceChildren();
-      facetBox.replaceChildren();
+      renderFacets({});
       more.hidden = true;
       setStatus("Search is not available right now: the search index could not be loaded. " +
         "Browse the topics or the archive instead.", true);
@@ -262,6 +268,7 @@ function start(section) {
 
   function renderFacets(counts) {
     facetBox.replaceChildren();
+    facetPanel.classList.remove("has-facets");
     for (const [key, label] of FACETS) {
       const selected = state.filters[key] || [];
       const values = Object.entries(counts[key] || {}).filter(([v, n]) => n > 0 || selected.includes(v));
@@ -301,6 +308,7 @@ function start(section) {
         box.append(toggleAll);
       }
       facetBox.append(box);
+      facetPanel.classList.add("has-facets");
     }
   }
 
