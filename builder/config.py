@@ -16,6 +16,7 @@ from urllib.parse import urlsplit
 
 from . import yamlio
 from .errors import BuildError, Diagnostic
+from .search.config import SearchConfig  # the ``search:`` section (enabled, language, exclude, ...)
 
 CONFIG_FILE = "site.yaml"
 
@@ -32,18 +33,6 @@ class RelatedConfig:
     @classmethod
     def from_mapping(cls, data: dict) -> tuple["RelatedConfig", list[tuple[str, str]]]:
         return _section(cls, data, {"enabled": bool, "count": int})
-
-
-@dataclass(frozen=True)
-class SearchConfig:
-    """``search:`` section: full-text search with Pagefind."""
-
-    enabled: bool = True
-    """Build the search index and the search page."""
-
-    @classmethod
-    def from_mapping(cls, data: dict) -> tuple["SearchConfig", list[tuple[str, str]]]:
-        return _section(cls, data, {"enabled": bool})
 
 
 @dataclass(frozen=True)

@@ -183,6 +183,10 @@ class Builder:
                 render_pages(todo, renderer, gen, jobs, self.progress)
                 timer.lap("render")
                 files = copy_files(config, gen, state.get("files", {}) if state else {})
+                if config.search.enabled and options.search:
+                    from .search.collect import index_site
+                    index_site(site, gen, cache_dir, notify=self.notify)
+                    timer.lap("search")
             except BaseException:
                 output.abort(gen)
                 raise

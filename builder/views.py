@@ -127,6 +127,8 @@ class Planner:
                                   (lambda page=page: {"page": page}),
                                   deps=(f"p:{page.slug}",), kind="page", source=page.path))
         specs.append(PageSpec("404.html", "404.html", dict, kind="404"))
+        if site.config.search.enabled:
+            specs.append(PageSpec("search/index.html", "search.html", dict, kind="search"))
         specs += self.machine_files()
         return specs
 

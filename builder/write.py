@@ -92,6 +92,22 @@ class Generation:
             return
         self._write(rel, data, h)
 
+    def put_lazy(self, rel: str, h: str, read) -> None:
+        """put() for a file whose hash is known: its bytes are read only if they must be written."""
+        rel = safe_rel(rel)
+        if rel in self.hashes:
+            raise BuildError(Diagnostic(rel, None, None, "two outputs want the same path",
+                                        "rename one of the sources"))
+        self.hashes[rel] = h
+        old = self.known.get(rel)
+        if old is not None and old[0] == h:
+            return
+        current = self.live.get(rel)
+        if current is not None and current[0] == h:
+            self.pending.add(rel)
+            return
+        self._write(rel, read(), h)
+
     def carry(self, rel: str) -> None:
         """Keep the live output's file for ``rel`` (nothing it depends on changed)."""
         if rel in self.hashes:

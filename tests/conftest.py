@@ -15,6 +15,7 @@ import pytest
 import yaml
 
 from builder.pipeline import BuildOptions, build
+from browser import browser  # noqa: F401,E402  one session-wide Chromium for every test module
 
 REPO = Path(__file__).resolve().parents[1]
 SHARED = REPO.parent / "shared"

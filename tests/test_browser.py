@@ -6,7 +6,7 @@ import shutil
 
 import pytest
 
-from browser import browser, screenshot, serve, watch_console  # noqa: F401  (fixture)
+from browser import screenshot, serve, watch_console  # the `browser` fixture is in conftest
 from conftest import REPO
 from builder.pipeline import BuildOptions, build
 
