@@ -179,13 +179,13 @@ class Builder:
                     todo.append(spec)
                 else:
                     gen.carry(spec.path)
+            stage_warnings: list[Diagnostic] = []
             try:
                 render_pages(todo, renderer, gen, jobs, self.progress)
                 timer.lap("render")
                 files = copy_files(config, gen, state.get("files", {}) if state else {})
                 if config.search.enabled and options.search:
-                    from .search.collect import index_site
-                    index_site(site, gen, cache_dir, notify=self.notify)
+                    stage_warnings += index_search(site, gen, cache_dir, changed)
                     timer.lap("search")
             except BaseException:
                 output.abort(gen)
@@ -207,7 +207,7 @@ class Builder:
         kinds = Counter(s.kind for s in specs)
         kinds["article"] += len(planner.carried)
         return BuildResult(config, site, out_dir, +kinds,
-                           len(gen.hashes), timer.timings, list(site.warnings),
+                           len(gen.hashes), timer.timings, list(site.warnings) + stage_warnings,
                            rendered=len(todo), parsed=parsed, changed=len(changed_files),
                            removed=len(removed),
                            template_times={k: (v, renderer.counts[k])
@@ -304,6 +304,22 @@ def build(site_dir: Path, options: BuildOptions | None = None,
           progress: Callable[[str, int, int], None] | None = None) -> BuildResult:
     """Build once (``briefs build``)."""
     return Builder(site_dir, options, notify=notify, progress=progress).build()
+
+
+# Dependency keys whose values reach a search record: the article or topic itself, and the
+# names of the tags and sources it is filed under (facets).
+SEARCH_KEYS = ("a:", "t:", "n:")
+
+
+def index_search(site: model.Site, gen: Generation, cache_dir: Path,
+                 changed: set[str] | None) -> list[Diagnostic]:
+    """The search stage: keep the live index when nothing indexed changed, else (re)index the
+    shards whose records changed (``builder.search``). Returns its warnings."""
+    from .search.collect import carry_index, index_site
+    if changed is not None and not any(k.startswith(SEARCH_KEYS) for k in changed):
+        if carry_index(gen, cache_dir):
+            return []
+    return index_site(site, gen, cache_dir).warnings
 
 
 def needs_render(spec: views.PageSpec, changed: set[str] | None, live: dict) -> bool:

@@ -168,6 +168,32 @@ def test_index_holds_exactly_the_records_with_their_filters_and_meta(tmp_path):
     assert "pagefind-ui.js" not in bundle and "files.json" not in bundle
 
 
+def test_same_records_give_byte_identical_bundles(tmp_path):
+    """Pagefind orders filters by a randomly seeded hash map; the stage sorts them, so
+    indexing the same records twice (from scratch) writes the same bytes."""
+    records = [rec(i, f"2024-0{1 + i % 9}-1{i % 10}") for i in range(20)]
+    trees = []
+    for n in range(3):
+        out, _ = run(records, tmp_path / f"run{n}")
+        trees.append({p.relative_to(out).as_posix(): p.read_bytes()
+                      for p in (out / "pagefind").rglob("*") if p.is_file()})
+    assert trees[0] == trees[1] == trees[2]
+    assert any(path.endswith(".pf_filter") for path in trees[0])
+
+
+def test_stabilized_filters_still_hold_every_value(tmp_path):
+    from builder.search.stable import _load
+    records = [rec(i, f"2024-0{1 + i % 9}-1{i % 10}") for i in range(9)]
+    out, _ = run(records, tmp_path)
+    filters = {}
+    for path in (out / "pagefind" / "all" / "filter").glob("*.pf_filter"):
+        name, values = _load(path.read_bytes())
+        assert [v[0] for v in values] == sorted(v[0] for v in values)
+        filters[name] = {v[0]: len(v[1]) for v in values}
+    assert filters["tag"] == {"conflict": 9, "t0": 3, "t1": 3, "t2": 3}
+    assert sum(filters["year"].values()) == 9
+
+
 def test_exclude_and_duplicate_urls(tmp_path):
     records = [rec(1, "2024-01-01"), rec(2, "2024-01-02", url="about/"),
                rec(3, "2024-01-03", kind="topic", url="topics/x/"),

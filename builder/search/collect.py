@@ -17,8 +17,6 @@ from functools import partial
 from pathlib import Path
 from typing import Callable, Iterator
 
-from .. import markdown, sources
-from ..errors import BuildError
 from ..markdown import plain_text
 from ..model import Article, Site
 from ..render import long_date
@@ -26,15 +24,9 @@ from .records import SearchRecord
 from .stage import SearchStats, last_outputs, run_search_stage
 
 
-def article_text(root: str, article: Article) -> str:
-    """Summary and body of an article as plain text, read from its source file."""
-    ref = sources.SourceRef("articles", article.path, f"{root}/{article.path}", 0, 0)
-    try:
-        body = sources.read_body(ref, article.digest)
-    except sources.SourceError as exc:
-        raise BuildError(exc.diagnostic) from None
-    text = plain_text(markdown.render(body))
-    return "\n\n".join(t for t in (article.summary, text) if t)
+def article_text(article: Article) -> str:
+    """Summary and body of an article as plain text (from the body rendered at parse time)."""
+    return "\n\n".join(t for t in (article.summary, plain_text(article.body_html)) if t)
 
 
 def article_record(site: Site, article: Article, text: str | None = None) -> SearchRecord:
@@ -51,7 +43,7 @@ def article_record(site: Site, article: Article, text: str | None = None) -> Sea
             meta["image_alt"] = article.image_caption
     if text is None:
         lazy = {"text": "", "digest": article.digest,
-                "load_text": partial(article_text, str(site.config.root), article)}
+                "load_text": partial(article_text, article)}
     else:
         lazy = {"text": "\n\n".join(t for t in (article.summary, text) if t)}
     return SearchRecord(

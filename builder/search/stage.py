@@ -36,13 +36,14 @@ from typing import Callable, Iterable
 from ..errors import BuildError, Diagnostic
 from . import records as docs
 from .config import SearchConfig
+from .stable import stabilize
 from .records import SearchRecord
 from .shards import Shard, plan
 from .service import PagefindError, close_index, open_index
 
 PAGEFIND_DIR = "pagefind"
 MANIFEST = "shards.json"
-FORMAT = 1
+FORMAT = 2
 """Bump when the documents or bundle layout change, so every cached bundle is rebuilt."""
 BATCH = 64
 """Records per pipe write when records are sent as AddFile requests."""
@@ -301,7 +302,7 @@ async def _build_shard(shard: Shard, bundles: Path, key: str, lang: str,
             # The bundle comes back through the pipe and we store it: Pagefind's own
             # write_files answers before its (tokio) file writes are flushed, so ending the
             # process right after it can leave files empty.
-            files = await index.get_files()
+            files = stabilize(await index.get_files())  # same records, same bytes
         finally:
             await close_index(index)
     finally:
