@@ -17,8 +17,9 @@ How a list is made (every step is deterministic and independent of input order):
    which is where plain cosine makes its mistakes (numbers in docs/related.md).
 4. **Final score** ``f(a, b)``: the base formula on the expanded vectors. Related stories are
    the best candidates by ``f`` scoring at least ``min_score``, ties broken by newer date,
-   then slug. Later developments are newer candidates with ``f >= story_score`` (and a shared
-   topic when both have topics): the ``later_count`` nearest in time, oldest first.
+   then slug. Later developments are newer candidates on the same story -- ``f`` at least
+   ``story_score`` and at least ``story_ratio`` times the article's best score, and a shared
+   topic when both have topics -- the ``later_count`` nearest in time, oldest first.
 
 Text weights are integers (unit vectors times 1000), so dot products are exact in any
 summation order, and the rest of the formula is elementwise +, *, / and sqrt, which IEEE
@@ -28,6 +29,7 @@ rounds the same everywhere: an incremental update reproduces a clean build bit f
 from __future__ import annotations
 
 import math
+from collections import Counter
 from dataclasses import dataclass
 from datetime import datetime
 from typing import Iterable, Mapping, Sequence
@@ -58,6 +60,135 @@ class RelatedLink:
     """Why, in words for a reader; every one is true of both articles."""
 
 
+class _Ragged:
+    """A list of small int64 arrays kept as one array plus offsets, with later writes in a
+    dict: what an unpickled index uses, since pickling 50,000 separate arrays is slow."""
+
+    __slots__ = ("data", "offsets", "extra", "n")
+
+    def __init__(self, arrays: list) -> None:
+        lens = np.fromiter((len(a) for a in arrays), np.int64, len(arrays))
+        self.offsets = np.zeros(len(arrays) + 1, dtype=np.int64)
+        np.cumsum(lens, out=self.offsets[1:])
+        self.data = np.concatenate(arrays).astype(np.int64) if arrays else _EMPTY
+        self.extra: dict[int, np.ndarray] = {}
+        self.n = len(arrays)
+
+    def __len__(self) -> int:
+        return self.n
+
+    def __getitem__(self, i: int) -> np.ndarray:
+        a = self.extra.get(i)
+        if a is not None:
+            return a
+        if not 0 <= i < len(self.offsets) - 1:
+            raise IndexError(i)
+        return self.data[self.offsets[i]:self.offsets[i + 1]]
+
+    def __setitem__(self, i: int, value: np.ndarray) -> None:
+        if not 0 <= i < self.n:
+            raise IndexError(i)
+        self.extra[i] = value
+
+    def append(self, value: np.ndarray) -> None:
+        self.extra[self.n] = value
+        self.n += 1
+
+    def __getstate__(self):
+        if self.extra:
+            packed = _Ragged([self[i] for i in range(self.n)])
+            return (packed.data, packed.offsets)
+        return (self.data, self.offsets)
+
+    def __setstate__(self, state) -> None:
+        self.data, self.offsets = state
+        self.extra = {}
+        self.n = len(self.offsets) - 1
+
+
+_RAGGED = ("vcols", "vvals", "ecols", "evals", "tcols", "gcols")
+
+
+class _LazyFeatures:
+    """Features kept as columns of strings after unpickling; objects made on first use."""
+
+    __slots__ = ("columns", "made")
+
+    def __init__(self, columns: tuple) -> None:
+        self.columns = columns
+        self.made: dict[int, Features | None] = {}
+
+    def __len__(self) -> int:
+        return len(self.columns[0]) + sum(1 for i in self.made if i >= len(self.columns[0]))
+
+    def __getitem__(self, i: int) -> Features | None:
+        if i in self.made:
+            return self.made[i]
+        terms, weights, forms, names, versions = self.columns
+        f = Features(terms[i], weights[i], forms[i], names[i], versions[i]) \
+            if terms[i] is not None else None
+        self.made[i] = f
+        return f
+
+    def __setitem__(self, i: int, value: Features | None) -> None:
+        self.made[i] = value
+
+    def append(self, value: Features | None) -> None:
+        self.made[len(self)] = value
+
+    def __iter__(self):
+        return (self[i] for i in range(len(self)))
+
+
+class _LazySets(dict):
+    """dict of int -> set of ints, unpickled as arrays and turned into sets when touched."""
+
+    def __getitem__(self, key):
+        value = dict.__getitem__(self, key)
+        if not isinstance(value, set):
+            value = set(value.tolist())
+            dict.__setitem__(self, key, value)
+        return value
+
+    def get(self, key, default=None):
+        return self[key] if key in self else default
+
+    def setdefault(self, key, default=None):
+        if key not in self:
+            dict.__setitem__(self, key, default)
+        return self[key]
+
+    def pop(self, key, *default):
+        value = dict.pop(self, key, *default)
+        return set(value.tolist()) if isinstance(value, np.ndarray) else value
+
+    def values(self):
+        return [self[k] for k in self]
+
+    def items(self):
+        return [(k, self[k]) for k in self]
+
+    def __reduce__(self):
+        return (_unpack_sets, (_pack_sets(self),))
+
+
+def _pack_sets(sets: dict) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
+    keys = sorted(sets)
+    arrays = [np.fromiter(sorted(dict.__getitem__(sets, k)), np.int64)
+              if isinstance(dict.__getitem__(sets, k), set) else dict.__getitem__(sets, k)
+              for k in keys]
+    packed = _Ragged(arrays)
+    return np.asarray(keys, dtype=np.int64), packed.data, packed.offsets
+
+
+def _unpack_sets(packed: tuple) -> _LazySets:
+    keys, data, offsets = packed
+    out = _LazySets()
+    for k, a, b in zip(keys.tolist(), offsets[:-1].tolist(), offsets[1:].tolist()):
+        dict.__setitem__(out, k, data[a:b])
+    return out
+
+
 class _Docs:
     """Per-article storage by internal id. Ids are never reused, and no result depends on them:
     an edited article gets a fresh id, so an id stands for one version of one article."""
@@ -65,9 +196,9 @@ class _Docs:
     def __init__(self) -> None:
         self.slug: list[str] = []
         self.feat: list[Features | None] = []
-        self.vcols: list[np.ndarray] = []     # term ids, ascending
+        self.vcols: list[np.ndarray] = []     # term ids, in the features' order
         self.vvals: list[np.ndarray] = []     # integer weights
-        self.ecols: list[np.ndarray] = []     # expanded vector
+        self.ecols: list[np.ndarray] = []     # expanded vector, term ids ascending
         self.evals: list[np.ndarray] = []
         self.tcols: list[np.ndarray] = []     # topic ids, ascending
         self.gcols: list[np.ndarray] = []     # tag ids, ascending
@@ -76,8 +207,10 @@ class _Docs:
         self.pins: list[tuple[str, ...]] = []
         self.enabled: list[bool] = []
         self.nbrs: list[tuple[int, ...]] = []                 # expansion neighbours
+        self.nbr_last: list[float] = []           # base score of the last neighbour
         self.rel: list[tuple[tuple[int, float], ...]] = []   # automatic list, best first
         self.pinned: list[tuple[tuple[int, float], ...]] = []  # resolved pins with scores
+        self.best: list[tuple[int, float]] = []   # best candidate and its score (story_ratio)
         self.later: list[tuple[int, ...]] = []
         self.when = np.zeros(0, dtype=np.int64)    # seconds since the epoch
         self.source = np.zeros(0, dtype=np.int64)  # source id, -1 for none
@@ -85,6 +218,23 @@ class _Docs:
 
     def __len__(self) -> int:
         return len(self.slug)
+
+    def __getstate__(self) -> dict:
+        state = dict(self.__dict__)
+        for name in _RAGGED:
+            value = state[name]
+            state[name] = value if isinstance(value, _Ragged) else _Ragged(value)
+        # Features as columns of strings: far faster to pickle than 50,000 objects.
+        feats = list(state.pop("feat"))
+        state["feat_columns"] = (
+            [f.terms if f else None for f in feats], [f.weights if f else None for f in feats],
+            [f.forms if f else None for f in feats], [f.names if f else None for f in feats],
+            [f.version if f else None for f in feats])
+        return state
+
+    def __setstate__(self, state: dict) -> None:
+        state["feat"] = _LazyFeatures(state.pop("feat_columns"))
+        self.__dict__.update(state)
 
     def grow(self, n: int) -> None:
         old = len(self.when)
@@ -120,7 +270,19 @@ class RelatedIndex:
         self._source_ids: dict[str, int] = {}
         self._rev_nbrs: dict[int, set[int]] = {}   # id -> ids having it as a neighbour
         self._rev_pins: dict[str, set[int]] = {}   # slug -> ids pinning it
-        self._topic_rel: dict[str, tuple[tuple[str, float, str], ...]] = {}
+        self._topic_rel: dict[str, tuple[tuple[str, float, str], ...]] | None = None
+        # Counts behind related_topics, kept up to date article by article.
+        self._topic_size: Counter[str] = Counter()
+        self._topic_both: Counter[tuple[str, str]] = Counter()
+        self._topic_links: Counter[tuple[str, str]] = Counter()
+
+    def __getstate__(self) -> dict:
+        state = dict(self.__dict__)
+        for name in ("_postings", "_rev_nbrs"):
+            state[name] = _LazySets(state[name]) if not isinstance(state[name], _LazySets) \
+                else state[name]
+        state["_topic_rel"] = None
+        return state
 
     # ------------------------------------------------------------------ public API
     @classmethod
@@ -131,7 +293,10 @@ class RelatedIndex:
         ordered = sorted(items, key=lambda it: it.slug)
         _check_unique(ordered)
         for item in ordered:
-            index._insert(item, feats[item.slug])
+            index._insert(item, feats[item.slug], bulk=True)
+        d = index._docs
+        index._df = np.bincount(np.concatenate(d.vcols) if d.vcols else _EMPTY,
+                                minlength=len(index._terms)).astype(np.int64)
         index._cap = index._term_cap()
         index._postings = index._scan_postings(None)
         alive = index._alive_ids().tolist()
@@ -139,7 +304,6 @@ class RelatedIndex:
             index._assign_neighbours(alive)
             index._expand(alive)
             index._assign_lists(alive)
-        index._topic_rel = index._topic_relations()
         return index
 
     def related(self, slug: str) -> tuple[RelatedLink, ...]:
@@ -167,6 +331,8 @@ class RelatedIndex:
         """(topic slug, score, reason) of the topics most linked with this one, best first."""
         if not self.config.enabled:
             return ()
+        if self._topic_rel is None:  # computed on first use after a change
+            self._topic_rel = self._topic_relations()
         return self._topic_rel.get(topic_slug, ())
 
     def update(self, added_or_changed: Sequence, feats: Mapping[str, Features],
@@ -219,8 +385,8 @@ class RelatedIndex:
         touched = {j for j in touched if d.alive[j]} - new
         gone_ids = set(old_ids)
 
+        self._topic_rel = None
         if not self.config.enabled:
-            self._topic_rel = self._topic_relations()
             return set()
 
         # Stage 1: neighbours change for new rows, rows whose candidate sets changed by a cap
@@ -253,14 +419,13 @@ class RelatedIndex:
         gone_or_moved = gone_ids | moved
         for j in list(reach):
             if gone_or_moved.intersection(k for k, _ in d.rel[j]) or \
-                    gone_or_moved.intersection(d.later[j]):
+                    gone_or_moved.intersection(d.later[j]) or d.best[j][0] in gone_or_moved:
                 stage2.add(j)
         stage2 |= self._entering(moved, reach - stage2, stage=2)
         # Pins: rows pinning an added, removed or moved article (its pinned score moves).
         for s in fresh | gone | {d.slug[j] for j in moved}:
             stage2 |= {j for j in self._rev_pins.get(s, ()) if d.alive[j]}
         self._assign_lists(sorted(stage2))
-        self._topic_rel = self._topic_relations()
 
         # What changed, as a reader sees it.
         watch = stage2 | set(new_ids)
@@ -287,52 +452,64 @@ class RelatedIndex:
         return result
 
     # ------------------------------------------------------------------ storage
-    def _insert(self, item, feat: Features) -> int:
+    def _insert(self, item, feat: Features, bulk: bool = False) -> int:
+        """Store one article under a fresh id; ``bulk`` leaves df and postings to the caller."""
         d = self._docs
         i = len(d)
         d.grow(i + 1)
+        get = self._vocab.get
         terms = feat.term_list()
-        cols = np.fromiter((self._term_id(t) for t in terms), dtype=np.int64, count=len(terms))
-        vals = np.asarray(feat.weight_list(), dtype=np.int64)
-        order = np.argsort(cols, kind="stable")
+        cols = [get(t) for t in terms]
+        if None in cols:
+            cols = [c if c is not None else self._term_id(t) for c, t in zip(cols, terms)]
+        # Kept in the features' order (heaviest first): canonical, so no sort is needed.
         d.slug.append(item.slug)
         d.feat.append(feat)
-        d.vcols.append(cols[order])
-        d.vvals.append(vals[order])
+        d.vcols.append(np.array(cols, dtype=np.int64))
+        d.vvals.append(np.frombuffer(feat.weights, dtype=np.uint16).astype(np.int64))
         d.ecols.append(d.vcols[i])
         d.evals.append(d.vvals[i])
-        d.topic_slugs.append(tuple(dict.fromkeys(item.topics)))
-        d.tag_slugs.append(tuple(dict.fromkeys(item.tags)))
-        d.tcols.append(np.unique(np.array([self._topic_ids.setdefault(t, len(self._topic_ids))
-                                           for t in d.topic_slugs[i]], dtype=np.int64)))
-        d.gcols.append(np.unique(np.array([self._tag_ids.setdefault(t, len(self._tag_ids))
-                                           for t in d.tag_slugs[i]], dtype=np.int64)))
+        topics = tuple(dict.fromkeys(item.topics))
+        tags = tuple(dict.fromkeys(item.tags))
+        d.topic_slugs.append(topics)
+        d.tag_slugs.append(tags)
+        d.tcols.append(np.array(sorted({self._topic_ids.setdefault(t, len(self._topic_ids))
+                                        for t in topics}), dtype=np.int64))
+        d.gcols.append(np.array(sorted({self._tag_ids.setdefault(t, len(self._tag_ids))
+                                        for t in tags}), dtype=np.int64))
         d.pins.append(tuple(item.pins))
         d.enabled.append(bool(item.enabled))
         d.nbrs.append(())
+        d.nbr_last.append(0.0)
         d.rel.append(())
         d.pinned.append(())
+        d.best.append((-1, 0.0))
         d.later.append(())
         d.when[i] = _seconds(item.date)
         d.source[i] = -1 if not item.source else \
             self._source_ids.setdefault(item.source, len(self._source_ids))
         d.alive[i] = True
         self._ids[item.slug] = i
+        for p in item.pins:
+            self._rev_pins.setdefault(p, set()).add(i)
+        self._count_topics(i, +1)
+        if bulk:
+            return i
         if len(self._df) < len(self._terms):
             grown = np.zeros(max(len(self._terms), 2 * len(self._df), 1024), dtype=np.int64)
             grown[:len(self._df)] = self._df
             self._df = grown
         self._df[d.vcols[i]] += 1
-        for c in d.vcols[i].tolist():
+        for c in cols:
             post = self._postings.get(c)
             if post is not None:
                 post.add(i)
-        for p in item.pins:
-            self._rev_pins.setdefault(p, set()).add(i)
         return i
 
     def _remove(self, i: int) -> None:
         d = self._docs
+        self._count_topics(i, -1)
+        self._count_links(i, -1)
         self._df[d.vcols[i]] -= 1
         for c in d.vcols[i].tolist():
             post = self._postings.get(c)
@@ -353,6 +530,7 @@ class RelatedIndex:
         d.nbrs[i] = ()
         d.rel[i] = ()
         d.pinned[i] = ()
+        d.best[i] = (-1, 0.0)
         d.later[i] = ()
 
     def _term_id(self, term: str) -> int:
@@ -612,6 +790,7 @@ class RelatedIndex:
             for j in d.nbrs[i]:
                 self._rev_nbrs.get(j, set()).discard(i)
             d.nbrs[i] = ()
+            d.nbr_last[i] = 0.0
         k = self.config.expand
         if k <= 0 or not rows:
             return
@@ -619,45 +798,84 @@ class RelatedIndex:
         s = self._scores(pr, pb, expanded=False)
         keep = s >= self.config.expand_min
         pr, pb, s = pr[keep], pb[keep], s[keep]
-        for i, picked in _firsts(pr[self._order(pr, pb, s)] if len(pr) else pr,
-                                 pb[self._order(pr, pb, s)] if len(pr) else pb, k):
+        if not len(pr):
+            return
+        order = self._order(pr, pb, s)
+        pr, pb, s = pr[order], pb[order], s[order]
+        cuts = np.flatnonzero(np.diff(pr)) + 1
+        for a, b in zip(np.concatenate(([0], cuts)).tolist(),
+                        np.concatenate((cuts, [len(pr)])).tolist()):
+            i, b = int(pr[a]), min(b, a + k)
+            picked = pb[a:b].tolist()
             d.nbrs[i] = tuple(picked)
+            d.nbr_last[i] = float(s[b - 1])
             for j in picked:
                 self._rev_nbrs.setdefault(j, set()).add(i)
 
     def _expand(self, rows: list[int]) -> None:
-        """Blend each row's vector with its neighbours' (module docstring, step 3)."""
+        """Blend each row's vector with its neighbours' (module docstring, step 3).
+
+        Vectorised over all rows: entries of e(a) = |N| v(a) + sum v(n) are summed per
+        (row, term) in integers, cut to the heaviest max_terms per row (ties by the word
+        itself, never by internal ids), scaled to unit length and rounded.
+        """
         d = self._docs
-        m = self.config.max_terms
+        with_nb = [i for i in rows if d.nbrs[i]]
         for i in rows:
-            nb = d.nbrs[i]
-            if not nb:
+            if not d.nbrs[i]:
                 d.ecols[i], d.evals[i] = d.vcols[i], d.vvals[i]
-                continue
-            cols = np.concatenate([d.vcols[i]] + [d.vcols[j] for j in nb])
-            vals = np.concatenate([d.vvals[i] * len(nb)] + [d.vvals[j] for j in nb])
-            uniq, inv = np.unique(cols, return_inverse=True)
-            raw = np.zeros(len(uniq), dtype=np.int64)
-            np.add.at(raw, inv, vals)
-            if len(uniq) > m:
-                # Heaviest first; ties by the word itself, never by internal ids.
-                words = np.array([self._terms[c] for c in uniq.tolist()], dtype=object)
-                top = np.lexsort((words, -raw))[:m]
-                uniq, raw = uniq[top], raw[top]
-            norm = math.sqrt(int(np.dot(raw, raw)))
-            q = np.rint(raw * WEIGHT_SCALE / norm).astype(np.int64)
-            keep = q > 0
-            order = np.argsort(uniq[keep], kind="stable")
-            d.ecols[i] = uniq[keep][order]
-            d.evals[i] = q[keep][order]
+        if not with_nb:
+            return
+        src_row, src_doc, factor = [], [], []
+        for r, i in enumerate(with_nb):
+            nb = d.nbrs[i]
+            src_row.append(r)
+            src_doc.append(i)
+            factor.append(len(nb))
+            for j in nb:
+                src_row.append(r)
+                src_doc.append(j)
+                factor.append(1)
+        lens = np.fromiter((len(d.vcols[j]) for j in src_doc), np.int64, len(src_doc))
+        cols = np.concatenate([d.vcols[j] for j in src_doc])
+        vals = np.concatenate([d.vvals[j] for j in src_doc]) * np.repeat(factor, lens)
+        row = np.repeat(np.asarray(src_row, dtype=np.int64), lens)
+        width = len(self._terms) + 1
+        keys, inv = np.unique(row * width + cols, return_inverse=True)
+        raw = np.bincount(inv, weights=vals).astype(np.int64)
+        row, cols = keys // width, keys % width
+        uniq_cols, col_inv = np.unique(cols, return_inverse=True)
+        words = np.array([self._terms[c] for c in uniq_cols.tolist()], dtype=object)
+        word_rank = np.empty(len(uniq_cols), dtype=np.int64)
+        word_rank[np.argsort(words, kind="stable")] = np.arange(len(uniq_cols))
+        order = np.lexsort((word_rank[col_inv], -raw, row))
+        row, cols, raw = row[order], cols[order], raw[order]
+        starts = np.concatenate(([0], np.flatnonzero(np.diff(row)) + 1))
+        rank_in_row = np.arange(len(row)) - np.repeat(starts, np.diff(np.append(starts, len(row))))
+        top = rank_in_row < self.config.max_terms
+        row, cols, raw = row[top], cols[top], raw[top]
+        norm = np.sqrt(np.bincount(row, weights=(raw * raw).astype(np.float64),
+                                   minlength=len(with_nb)))
+        q = np.rint(raw * WEIGHT_SCALE / norm[row]).astype(np.int64)
+        keep = q > 0
+        row, cols, q = row[keep], cols[keep], q[keep]
+        order = np.lexsort((cols, row))
+        row, cols, q = row[order], cols[order], q[order]
+        bounds = np.searchsorted(row, np.arange(len(with_nb) + 1))
+        for r, i in enumerate(with_nb):
+            a, b = bounds[r], bounds[r + 1]
+            d.ecols[i] = cols[a:b].copy()
+            d.evals[i] = q[a:b].copy()
 
     def _assign_lists(self, rows: list[int]) -> None:
         """Stage 2: each row's automatic related list and later developments."""
         d = self._docs
         cfg = self.config
         for i in rows:
+            self._count_links(i, -1)
             d.rel[i] = ()
             d.later[i] = ()
+            d.best[i] = (-1, 0.0)
         self._assign_pins(rows)
         if not rows:
             return
@@ -665,11 +883,14 @@ class RelatedIndex:
         if not len(pr):
             return
         s = self._scores(pr, pb, expanded=True)
-        keep = s >= cfg.min_score
-        kp, kb, ks = pr[keep], pb[keep], s[keep]
+        order = self._order(pr, pb, s)
+        po, bo, so = pr[order], pb[order], s[order]
+        firsts = np.concatenate(([0], np.flatnonzero(np.diff(po)) + 1))
+        for a in firsts.tolist():
+            d.best[int(po[a])] = (int(bo[a]), float(so[a]))
+        keep = so >= cfg.min_score
+        kp, kb, ks = po[keep], bo[keep], so[keep]
         if len(kp):
-            order = self._order(kp, kb, ks)
-            kp, kb, ks = kp[order], kb[order], ks[order]
             cuts = np.flatnonzero(np.diff(kp)) + 1
             for a, b in zip(np.concatenate(([0], cuts)).tolist(),
                             np.concatenate((cuts, [len(kp)])).tolist()):
@@ -677,15 +898,22 @@ class RelatedIndex:
                 want = cfg.count + len(d.pins[i])
                 d.rel[i] = tuple(zip(kb[a:min(b, a + want)].tolist(),
                                      ks[a:min(b, a + want)].tolist()))
+                self._count_links(i, +1)
         if cfg.later_count <= 0:
             return
-        same = (d.when[pb] > d.when[pr]) & (s >= cfg.story_score)
+        best = np.zeros(len(d))
+        np.maximum.at(best, pr, s)
+        same = d.when[pb] > d.when[pr]
+        same &= (s >= cfg.story_score) & (s >= cfg.story_ratio * best[pr])
         lp, lb = pr[same], pb[same]
         if not len(lp):
             return
-        ok = np.fromiter((not (len(d.tcols[a]) and len(d.tcols[b]))
-                          or bool(np.intersect1d(d.tcols[a], d.tcols[b]).size)
-                          for a, b in zip(lp.tolist(), lb.tolist())), dtype=bool, count=len(lp))
+        # Both with topics: they must share one.
+        ids = np.unique(np.concatenate((lp, lb)))
+        shared = self._dots(lp, lb, self._store(ids, d.tcols, None), len(self._topic_ids))
+        n_topics = np.zeros(len(d), dtype=np.int64)
+        n_topics[ids] = [len(d.tcols[i]) for i in ids.tolist()]
+        ok = (shared > 0) | (n_topics[lp] == 0) | (n_topics[lb] == 0)
         lp, lb = lp[ok], lb[ok]
         if not len(lp):
             return
@@ -733,17 +961,17 @@ class RelatedIndex:
         for j, m, x in zip(pr.tolist(), pb.tolist(), s.tolist()):
             if stage == 1:
                 cur = d.nbrs[j]
-                if x >= cfg.expand_min and (len(cur) < cfg.expand or self._before(
-                        m, x, cur[-1], float(self._scores(np.array([j]), np.array([cur[-1]]),
-                                                          expanded=False)[0]))):
+                if x >= cfg.expand_min and (len(cur) < cfg.expand
+                                            or self._before(m, x, cur[-1], d.nbr_last[j])):
                     out.add(j)
                 continue
             cur = d.rel[j]
             if x >= cfg.min_score and (len(cur) < cfg.count + len(d.pins[j])
                                        or self._before(m, x, cur[-1][0], cur[-1][1])):
                 out.add(j)
-            elif cfg.later_count and x >= cfg.story_score and d.when[m] > d.when[j]:
-                out.add(j)
+            elif cfg.later_count and ((x >= cfg.story_score and d.when[m] > d.when[j])
+                                      or x >= d.best[j][1]):
+                out.add(j)  # a later development, or a new best score moving the story bar
         return out
 
     def _before(self, m: int, x: float, last: int, last_score: float) -> bool:
@@ -776,33 +1004,35 @@ class RelatedIndex:
         return (tuple(self._assemble(i, rel_of[i], pinned_of[i])), tuple(later_of[i]))
 
     # ------------------------------------------------------------------ topics and reasons
-    def _topic_relations(self) -> dict[str, tuple[tuple[str, float, str], ...]]:
-        """Topics are related when articles belong to both or link from one to the other."""
+    def _count_topics(self, i: int, sign: int) -> None:
+        ts = self._docs.topic_slugs[i]
+        for x in ts:
+            self._topic_size[x] += sign
+            for y in ts:
+                if x < y:
+                    self._topic_both[(x, y)] += sign
+
+    def _count_links(self, i: int, sign: int) -> None:
+        """Add or take away row i's related links between different topics."""
         d = self._docs
-        size: dict[str, int] = {}
-        both: dict[tuple[str, str], int] = {}
-        links: dict[tuple[str, str], int] = {}
-        for i in self._alive_ids().tolist():
-            ts = d.topic_slugs[i]
-            for t in ts:
-                size[t] = size.get(t, 0) + 1
-            for x in ts:
-                for y in ts:
-                    if x < y:
-                        both[(x, y)] = both.get((x, y), 0) + 1
-            if not ts:
-                continue
-            for j, _ in d.rel[i][:self.config.count]:
-                for y in d.topic_slugs[j]:
-                    if y in ts:
-                        continue
-                    for x in ts:
-                        key = (x, y) if x < y else (y, x)
-                        links[key] = links.get(key, 0) + 1
+        ts = d.topic_slugs[i]
+        if not ts:
+            return
+        for j, _ in d.rel[i][:self.config.count]:
+            for y in d.topic_slugs[j]:
+                if y in ts:
+                    continue
+                for x in ts:
+                    self._topic_links[(x, y) if x < y else (y, x)] += sign
+
+    def _topic_relations(self) -> dict[str, tuple[tuple[str, float, str], ...]]:
+        """Topics are related when articles belong to both or link from one to the other:
+        score (articles in both + half the links) / sqrt(size * size)."""
+        size, both, links = self._topic_size, self._topic_both, self._topic_links
         rel: dict[str, list[tuple[str, float, str]]] = {}
-        for key in sorted(set(both) | set(links)):
+        for key in sorted(k for k in set(both) | set(links) if both[k] > 0 or links[k] > 0):
             x, y = key
-            nb, nl = both.get(key, 0), links.get(key, 0)
+            nb, nl = both[key], links[key]
             score = (nb + 0.5 * nl) / math.sqrt(size[x] * size[y])
             parts = []
             if nb:

@@ -25,7 +25,7 @@ import re
 from array import array
 from collections import Counter
 from dataclasses import dataclass
-from typing import TYPE_CHECKING
+from typing import TYPE_CHECKING, Callable
 
 from . import background
 
@@ -112,13 +112,17 @@ def features(item: "RelatedInput", config: "RelatedConfig") -> Features:
                          max_terms=config.max_terms)
 
 
-def text_features(title: str, text: str, *, title_weight: float = 1.5,
-                  max_terms: int = 60) -> Features:
+def text_features(title: str, text: str, *, title_weight: float = 1.5, max_terms: int = 60,
+                  rarity: Callable[[str], float] | None = None) -> Features:
+    """Features of a title and text; ``rarity`` replaces the background table's word weights
+    (the evaluation uses it to compare against this corpus's own document frequencies)."""
     table = background.zipf_table()
     # One tokenizer pass per field; everything after works on distinct spellings (a 5 KB
     # article has about 250), which is what keeps this under a millisecond.
-    body = Counter(_TOKEN.findall(text))
-    head = Counter(_TOKEN.findall(title))
+    body_tokens = _TOKEN.findall(text)
+    head_tokens = _TOKEN.findall(title)
+    body = Counter(body_tokens)
+    head = Counter(head_tokens)
 
     tf: dict[str, float] = {}
     total: dict[str, int] = {}
@@ -141,6 +145,14 @@ def text_features(title: str, text: str, *, title_weight: float = 1.5,
 
     scored: list[tuple[float, str]] = []
     for term, f in tf.items():
+        if rarity is not None:
+            r = rarity(term) if len(term) > 1 else 0.0
+            if r > 0:
+                w = math.sqrt(f) * r
+                if capital.get(term, 0) * 2 > total[term]:
+                    w *= NAME_BOOST
+                scored.append((-w, term))
+            continue
         if term[0].isdigit():
             if len(term) < 2:
                 continue
@@ -170,21 +182,30 @@ def text_features(title: str, text: str, *, title_weight: float = 1.5,
         weights.append(q)
         forms.append(spelling[term][1] if capital.get(term, 0) * 2 > total[term] else term)
 
-    names = _names(title, text, dict(zip(terms, weights)), table)
+    names = _names(title, text, dict(zip(terms, weights)), table, (head_tokens, body_tokens))
     return Features(terms="\n".join(terms), weights=array("H", weights).tobytes(),
                     forms="\n".join("" if f == t else f for f, t in zip(forms, terms))
                     if forms != terms else "",
                     names="\n".join(spelt for _, spelt in names))
 
 
-def _names(title: str, text: str, weight: dict[str, int],
-           table: dict[str, float]) -> tuple[tuple[str, str], ...]:
+def _token_line(tokens: list[str]) -> str:
+    """The tokens as one lowercase line, possessive 's dropped: " the bank of england "."""
+    line = " " + " ".join(tokens).lower().replace("\u2019", "'") + " "
+    return line.replace("'s ", " ")
+
+
+def _names(title: str, text: str, weight: dict[str, int], table: dict[str, float],
+           tokens: tuple[list[str], list[str]]) -> tuple[tuple[str, str], ...]:
     """Multi-word names whose words include a kept term, heaviest (sum of weights) first.
 
-    The key is the lowercased name with single spaces, so two articles share a name exactly
-    when both texts contain it (a "reason" never claims a name one of them lacks).
+    The key is the lowercased name with single spaces, and a name is kept only if its key is
+    a run of the text's own tokens, so two articles share a name exactly when both texts
+    contain it: a reason never claims a name one of them lacks ("Gov.Sarah Palin" is one
+    token "gov.sarah" and then "palin", so it yields no "Sarah Palin").
     """
     found: dict[str, tuple[int, str]] = {}
+    lines = None
     for spelt in _NAME.findall(title) + _NAME.findall(text[:NAME_SCAN_CHARS]):
         if "\u2019" in spelt:
             spelt = spelt.replace("\u2019", "'")
@@ -197,9 +218,11 @@ def _names(title: str, text: str, weight: dict[str, int],
         if len(parts) < 2:
             continue
         key = " ".join(parts).lower()
-        if "\n" in key:
-            continue
         if key in found:
+            continue
+        if lines is None:
+            lines = tuple(_token_line(t) for t in tokens)
+        if not any(f" {key} " in line for line in lines):
             continue
         score = 0
         for word in key.split(" "):
