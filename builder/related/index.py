@@ -370,11 +370,10 @@ class RelatedIndex:
                 df_before.setdefault(c, int(self._df[c]))
         for j in old_ids:
             self._remove(j)
-        new_ids = []
-        for it in items:
+        for it in items:  # all before any insertion: df_before is the df before the update
             for c in self._known_terms(feats[it.slug]):
                 df_before.setdefault(c, int(self._df[c]))
-            new_ids.append(self._insert(it, feats[it.slug]))
+        new_ids = [self._insert(it, feats[it.slug]) for it in items]
         new = set(new_ids)
         for j in new_ids:
             for c in d.vcols[j].tolist():

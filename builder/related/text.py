@@ -8,7 +8,8 @@ A word's weight is ``sqrt(count) * rarity``:
 - ``count`` adds title occurrences times ``weights.title`` to body occurrences;
 - ``rarity = max(0, RARITY_CEILING - zipf)`` from the fixed English table in ``background``
   (``the`` has Zipf 7.7 and drops out; "earthquake" 4.1; invented names count as Zipf 2.5);
-- words written mostly capitalised (names) weigh ``NAME_BOOST`` times more;
+- names weigh ``NAME_BOOST`` times more: words the body capitalises mid-sentence in more than
+  half their occurrences (headline-case titles and sentence starts do not count);
 - numbers of two or more characters (years, tolls, magnitudes) count as rare words (Zipf 3).
 The ``max_terms`` heaviest words are kept and the vector is scaled to unit length, then stored as
 integers (``WEIGHT_SCALE`` stands for 1.0) so that dot products are exact and do not depend on the order
@@ -58,11 +59,13 @@ LEADING_WORD_ZIPF = 5.5
 # ("O'Brien", "don't", "5.6", "1,200", "76ers").
 _TOKEN = re.compile(r"\w+(?:['\u2019.,]\w+)*")
 _NUMBER = re.compile(r"[\d.,]+")
+# A capitalised word at the start of a sentence or paragraph says nothing about being a name.
+_SENTENCE_START = re.compile(r"(?:\A|[.!?:]['\"\u201d\u2019)]*\s+|\n\s*)['\"\u201c\u2018(]*([A-Z]\w*)")
 # Runs of two or more capitalised words, allowing a few lowercase particles inside
 # ("Hayat Tahrir al Sham", "Bank of England"). Joined by single spaces or hyphens only.
 _NAME = re.compile(
     r"\b[A-Z][^\W\d_]+(?:'[^\W\d_]+)?"
-    r"(?:[ -](?:(?:al|el|de|del|der|di|da|du|la|le|van|von|bin|ibn|of|the|and|for) )?"
+    r"(?:[ -](?:(?:al|el|de|del|der|di|da|du|la|le|van|von|bin|ibn|of) )?"
     r"[A-Z][^\W\d_]+(?:'[^\W\d_]+)?)+")
 
 
@@ -124,9 +127,11 @@ def text_features(title: str, text: str, *, title_weight: float = 1.5, max_terms
     body = Counter(body_tokens)
     head = Counter(head_tokens)
 
+
     tf: dict[str, float] = {}
     total: dict[str, int] = {}
     capital: dict[str, int] = {}
+    lowercase: set[str] = set()
     spelling: dict[str, tuple[int, str]] = {}
     for counts, factor in ((body, 1.0), (head, title_weight)):
         for token, n in counts.items():
@@ -138,10 +143,19 @@ def text_features(title: str, text: str, *, title_weight: float = 1.5, max_terms
             tf[k] = tf.get(k, 0.0) + n * factor
             total[k] = total.get(k, 0) + n
             if token[0].isupper():
-                capital[k] = capital.get(k, 0) + n
+                if factor == 1.0:  # headline case in titles says nothing about names
+                    capital[k] = capital.get(k, 0) + n
                 best = spelling.get(k)
                 if best is None or (n, token) > best:  # most frequent spelling, then largest
                     spelling[k] = (n, token)
+            elif factor == 1.0:
+                lowercase.add(k)
+
+    # A capital at the start of a sentence ("Officials said") does not make a word a name.
+    for token, n in Counter(_SENTENCE_START.findall(text)).items():
+        k = token.lower()
+        if k in capital:
+            capital[k] -= n
 
     scored: list[tuple[float, str]] = []
     for term, f in tf.items():
@@ -180,7 +194,8 @@ def text_features(title: str, text: str, *, title_weight: float = 1.5, max_terms
             continue
         terms.append(term)
         weights.append(q)
-        forms.append(spelling[term][1] if capital.get(term, 0) * 2 > total[term] else term)
+        # Shown as written when the text never writes it in lowercase ("Qeshm", "NATO").
+        forms.append(spelling[term][1] if term in spelling and term not in lowercase else term)
 
     names = _names(title, text, dict(zip(terms, weights)), table, (head_tokens, body_tokens))
     return Features(terms="\n".join(terms), weights=array("H", weights).tobytes(),
