@@ -9,6 +9,7 @@ from __future__ import annotations
 import re
 import unicodedata
 
+_WORD = re.compile(r"[a-z0-9]+")
 SLUG_RE = re.compile(r"[a-z0-9]+(?:-[a-z0-9]+)*")
 MAX_SLUG = 100
 
@@ -23,10 +24,22 @@ def slugify(text: str, max_length: int = 80) -> str:
     Returns ``""`` when nothing usable is left (e.g. a purely Arabic title); callers choose a
     fallback, since only they know what would be unique.
     """
-    folded = unicodedata.normalize("NFKD", text).encode("ascii", "ignore").decode("ascii")
-    words = re.findall(r"[a-z0-9]+", folded.lower().replace("'", "").replace("\u2019", ""))
+    if not text.isascii():
+        text = unicodedata.normalize("NFKD", text.replace("\u2019", "")).encode(
+            "ascii", "ignore").decode("ascii")
+    words = _WORD.findall(text.lower().replace("'", ""))
     slug = "-".join(words)
     if len(slug) > max_length:
         cut = slug[: max_length + 1]
         slug = cut[: cut.rfind("-")] if "-" in cut else slug[:max_length]
     return slug.strip("-")
+
+
+def term_slug(name: str, prefix: str) -> str:
+    """Slug of a tag or source name; names with no Latin letters or digits (e.g. Arabic) get
+    a stable short hash, so no tag silently disappears."""
+    slug = slugify(name)
+    if slug:
+        return slug
+    import hashlib
+    return f"{prefix}-" + hashlib.blake2b(name.encode("utf-8"), digest_size=4).hexdigest()

@@ -1,0 +1,286 @@
+"""The site model: immutable articles, topics and pages, related to each other by slug.
+
+``content.py`` makes the records from files; :func:`build_site` checks what only the whole set
+can tell (duplicate slugs, unknown topics), leaves out drafts and future articles, and indexes
+the rest for the pages: by topic, tag, source, year and month.
+"""
+
+from __future__ import annotations
+
+import difflib
+from collections import Counter, defaultdict
+from typing import Callable
+from dataclasses import dataclass, field, replace
+from datetime import date, datetime
+
+from .config import SiteConfig
+from .errors import Diagnostic
+from .slugs import slugify
+
+
+@dataclass(frozen=True, slots=True)
+class Article:
+    slug: str
+    """URL name: ``/articles/<slug>/``."""
+    path: str
+    """Source file relative to the site folder."""
+    explicit_slug: bool
+    """True when front matter set ``slug:``; False when it comes from the file name."""
+    title: str
+    date: datetime
+    """Publication time, timezone-aware, in the site's time zone."""
+    has_time: bool
+    """False when only a date was given (then no time of day is shown)."""
+    updated: datetime | None
+    summary: str
+    """The summary as written ('' when none)."""
+    excerpt: str
+    """The summary, or the body's first paragraph when there is none."""
+    topics: tuple[str, ...]
+    """Topic slugs, in the order written."""
+    tags: tuple[str, ...]
+    """Tag names as written (the first spelling of each slug)."""
+    tag_slugs: tuple[str, ...]
+    """The tags' slugs, one per entry of ``tags``."""
+    source: str | None
+    """Outlet name."""
+    source_slug: str | None
+    source_url: str | None
+    author: str | None
+    draft: bool
+    image: str | None
+    image_caption: str | None
+    section: str | None
+    related_pins: tuple[str, ...]
+    """Hand-picked related article slugs (front matter ``related: [...]``)."""
+    related_enabled: bool
+    """False when front matter says ``related: false``."""
+    word_count: int
+    """Approximate: spaces and line breaks in the plain text, plus one."""
+    digest: str
+    """Hash of the source file; changes whenever the file does."""
+    body_line: int
+    """Line of the source file where the Markdown body starts."""
+
+    @property
+    def url(self) -> str:
+        return f"articles/{self.slug}/"
+
+
+@dataclass(frozen=True, slots=True)
+class Topic:
+    slug: str
+    path: str
+    title: str
+    summary: str
+    starts: date | None
+    ends: date | None
+    body_html: str
+    """The introduction, rendered."""
+    digest: str
+
+    @property
+    def url(self) -> str:
+        return f"topics/{self.slug}/"
+
+
+@dataclass(frozen=True, slots=True)
+class Page:
+    slug: str
+    path: str
+    title: str
+    summary: str
+    body_html: str
+    digest: str
+
+    @property
+    def url(self) -> str:
+        return f"{self.slug}/"
+
+
+@dataclass(frozen=True, slots=True)
+class Term:
+    """A tag or a source: a name and the articles carrying it, newest first."""
+
+    slug: str
+    name: str
+    articles: tuple[str, ...]
+
+
+# URLs the site itself uses at the top level; a page may not take them.
+RESERVED = {"articles", "topics", "tags", "sources", "archive", "search", "assets", "pagefind",
+            "feed.xml", "sitemap.xml", "robots.txt", "404.html", "index.html", "page"}
+
+
+@dataclass(frozen=True)
+class Site:
+    config: SiteConfig
+    articles: tuple[Article, ...]
+    """Published articles, newest first (ties by slug)."""
+    by_slug: dict[str, Article]
+    topics: dict[str, Topic]
+    """All topics by slug, sorted by slug."""
+    topic_articles: dict[str, tuple[str, ...]]
+    """Topic slug -> its published articles, oldest first (the story's order)."""
+    tags: dict[str, Term]
+    sources: dict[str, Term]
+    years: dict[int, tuple[str, ...]]
+    """Year -> article slugs, newest first."""
+    months: dict[tuple[int, int], tuple[str, ...]]
+    pages: tuple[Page, ...]
+    hidden: int = 0
+    """How many articles were left out as drafts or future-dated."""
+    warnings: tuple[Diagnostic, ...] = field(default=())
+
+    def topic_span(self, slug: str) -> tuple[datetime, datetime] | None:
+        items = self.topic_articles.get(slug, ())
+        if not items:
+            return None
+        return self.by_slug[items[0]].date, self.by_slug[items[-1]].date
+
+
+def newest_first(a: Article) -> tuple:
+    return (-a.date.timestamp(), a.slug)
+
+
+def unique_slugs(articles: list[Article], problems: list[Diagnostic]) -> list[Article]:
+    """Articles with one slug each.
+
+    Two files that *ask* for the same slug (``slug:`` in front matter) are an error naming both.
+    Two files that merely share a file name in different folders (``2023/roundup.md`` and
+    ``2024/roundup.md``, common in year-foldered archives) are not: the oldest keeps the plain
+    slug, so its URL never changes when a newer namesake arrives, and each other one gets its
+    folder appended (``roundup-2024``), with a warning saying so.
+    """
+    groups: dict[str, list[Article]] = defaultdict(list)
+    for a in articles:
+        groups[a.slug].append(a)
+    taken = set(groups)
+    out = []
+    for slug in sorted(groups):
+        group = sorted(groups[slug], key=lambda a: (a.date, a.path))
+        if len(group) == 1:
+            out.append(group[0])
+            continue
+        explicit = [a for a in group if a.explicit_slug]
+        if explicit:
+            first = explicit[0]
+            for other in group:
+                if other is not first:
+                    problems.append(Diagnostic(
+                        other.path, None, None,
+                        f"duplicate slug {slug!r}: {first.path} has it too",
+                        "give one of them another `slug:` or rename the file"))
+            out.append(first)
+            continue
+        out.append(group[0])
+        for other in group[1:]:
+            folder = other.path.split("/")[2:-1]  # content/articles/<folders>/<file>
+            base = "-".join([slug] + [slugify(f) for f in folder if slugify(f)]) or slug
+            new, n = base, 2
+            while new in taken:
+                new, n = f"{base}-{n}", n + 1
+            taken.add(new)
+            problems.append(Diagnostic(
+                other.path, None, None,
+                f"slug {slug!r} is taken by the older {group[0].path}; published as {new!r}",
+                "set `slug:` in the front matter to choose another", severity="warning"))
+            out.append(replace(other, slug=new))
+    out.sort(key=lambda a: a.path)
+    return out
+
+
+def build_site(config: SiteConfig, articles: list[Article], topics: list[Topic],
+               pages: list[Page], *, drafts: bool, future: bool, now: datetime,
+               locate: Callable[[str, tuple], tuple[int | None, int | None]] | None = None,
+               ) -> tuple[Site | None, list[Diagnostic]]:
+    """Check the set as a whole and index it. Returns (site, problems).
+
+    ``locate(path, keys)`` finds the line and column of a front matter value; it is only
+    called when something is wrong.
+    """
+    problems: list[Diagnostic] = []
+    topic_by_slug: dict[str, Topic] = {}
+    for t in sorted(topics, key=lambda t: t.path):
+        if t.slug in topic_by_slug:
+            problems.append(Diagnostic(t.path, None, None, f"duplicate topic slug {t.slug!r}",
+                                       f"also used by {topic_by_slug[t.slug].path}"))
+        else:
+            topic_by_slug[t.slug] = t
+
+    seen: dict[str, Article] = {}
+    for a in unique_slugs(articles, problems):
+        seen[a.slug] = a
+        for i, t in enumerate(a.topics):
+            if t not in topic_by_slug:
+                line, col = locate(a.path, ("topics", i)) if locate else (None, None)
+                known = sorted(topic_by_slug)
+                close = difflib.get_close_matches(t, known, n=1)
+                hint = (f"did you mean {close[0]!r}?" if close else
+                        f"create content/topics/{t}.md or fix the slug")
+                problems.append(Diagnostic(a.path, line, col, f"unknown topic {t!r}", hint))
+
+    page_by_slug: dict[str, Page] = {}
+    for p in sorted(pages, key=lambda p: p.path):
+        if p.slug in RESERVED:
+            problems.append(Diagnostic(p.path, None, None,
+                                       f"page slug {p.slug!r} is used by the site itself",
+                                       "rename the page or set another `slug:`"))
+        elif p.slug in page_by_slug:
+            problems.append(Diagnostic(p.path, None, None, f"duplicate page slug {p.slug!r}",
+                                       f"also used by {page_by_slug[p.slug].path}"))
+        else:
+            page_by_slug[p.slug] = p
+    if any(d.severity == "error" for d in problems):
+        return None, problems
+
+    published = [a for a in seen.values()
+                 if (drafts or not a.draft) and (future or a.date <= now)]
+    hidden = len(seen) - len(published)
+    published.sort(key=newest_first)
+    by_slug = {a.slug: a for a in published}
+
+    topic_articles: dict[str, list[str]] = {t: [] for t in sorted(topic_by_slug)}
+    tag_items: dict[str, list[str]] = defaultdict(list)
+    tag_names: dict[str, Counter] = defaultdict(Counter)
+    source_items: dict[str, list[str]] = defaultdict(list)
+    source_names: dict[str, Counter] = defaultdict(Counter)
+    years: dict[int, list[str]] = defaultdict(list)
+    months: dict[tuple[int, int], list[str]] = defaultdict(list)
+    for a in published:  # newest first, so every list below is newest first
+        for t in a.topics:
+            topic_articles[t].append(a.slug)
+        for name, s in zip(a.tags, a.tag_slugs):
+            if not tag_items[s] or tag_items[s][-1] != a.slug:
+                tag_items[s].append(a.slug)
+                tag_names[s][name] += 1
+        if a.source_slug:
+            source_items[a.source_slug].append(a.slug)
+            source_names[a.source_slug][a.source] += 1
+        years[a.date.year].append(a.slug)
+        months[(a.date.year, a.date.month)].append(a.slug)
+
+    def terms(items, names) -> dict[str, Term]:
+        # The spelling used most often names the term; ties go to the first in sort order.
+        return {s: Term(s, min(names[s].items(), key=lambda kv: (-kv[1], kv[0]))[0],
+                        tuple(items[s])) for s in sorted(items)}
+
+    warnings = [p for p in problems if p.severity == "warning"]
+    warnings += [Diagnostic(topic_by_slug[t].path, None, None, "topic has no published articles",
+                           severity="warning")
+                for t, items in topic_articles.items() if not items]
+    site = Site(
+        config=config,
+        articles=tuple(published),
+        by_slug=by_slug,
+        topics=dict(sorted(topic_by_slug.items())),
+        topic_articles={t: tuple(reversed(items)) for t, items in topic_articles.items()},
+        tags=terms(tag_items, tag_names),
+        sources=terms(source_items, source_names),
+        years=dict(sorted(((y, tuple(v)) for y, v in years.items()), reverse=True)),
+        months=dict(sorted(((m, tuple(v)) for m, v in months.items()), reverse=True)),
+        pages=tuple(sorted(page_by_slug.values(), key=lambda p: p.slug)),
+        hidden=hidden,
+        warnings=tuple(warnings),
+    )
+    return site, problems

@@ -1,0 +1,346 @@
+"""The build, top to bottom: config -> content -> site model -> links -> render -> write -> search.
+
+:func:`build` is the one orchestrator; ``serve``, ``publish`` and ``check`` call it rather than
+repeating any of it. Every stage is timed.
+
+Incremental by default: parsed content is cached per file (by modification time and size, then
+hash), and a page is rendered only when something it depends on changed since the build that
+produced the current output (``deps.py``); every other page is carried over. A clean build and
+any sequence of incremental builds produce the same bytes. Content parsing and page rendering
+run in worker processes (forked, so they share the parsed templates and the model) when there
+is enough work for that to pay.
+"""
+
+from __future__ import annotations
+
+import fcntl
+import hashlib
+import multiprocessing
+import os
+import secrets
+import time
+from collections import Counter
+from contextlib import contextmanager
+from dataclasses import dataclass, field
+from datetime import datetime, timezone
+from pathlib import Path
+from typing import Any, Callable
+
+from . import cache, content, deps, model, sources, views
+from .config import CONFIG_FILE, SiteConfig, load_config
+from .errors import BuildError, Diagnostic
+from .render import THEME, Renderer
+from .write import Generation, Output
+
+CACHE_DIR = ".briefs-cache"
+PARALLEL_MIN = 400  # below this many items, worker processes cost more than they save
+
+
+@dataclass
+class BuildOptions:
+    out_dir: Path | None = None
+    """Output folder; default ``<site>/public``."""
+    drafts: bool = False
+    future: bool = False
+    base_url: str | None = None
+    related: bool = True
+    search: bool = True
+    jobs: int | None = None
+    """Worker processes; default: one per core."""
+    now: datetime | None = None
+    """The moment that decides what is "future" (default: now)."""
+    incremental: bool = True
+    """Reuse the cache and the previous output; False renders everything."""
+
+
+@dataclass
+class BuildResult:
+    config: SiteConfig
+    site: model.Site
+    out_dir: Path
+    pages_by_kind: Counter
+    files: int
+    timings: dict[str, float]
+    warnings: list[Diagnostic] = field(default_factory=list)
+    rendered: int = 0
+    """Outputs rendered by this build (the rest were carried over)."""
+    parsed: int = 0
+    """Content files read and parsed (the rest came from the cache)."""
+    changed: int = 0
+    """Output files whose content differs from the previous build (added or changed)."""
+    removed: int = 0
+    """Output files of the previous build that this one no longer has."""
+
+
+class Timer:
+    def __init__(self):
+        self.timings: dict[str, float] = {}
+        self._last = time.perf_counter()
+
+    def lap(self, stage: str) -> None:
+        now = time.perf_counter()
+        self.timings[stage] = self.timings.get(stage, 0.0) + now - self._last
+        self._last = now
+
+
+@contextmanager
+def build_lock(site_root: Path, notify: Callable[[str], None] | None = None):
+    """One build per site at a time: a second one waits for the first (never interleaves)."""
+    folder = site_root / CACHE_DIR
+    folder.mkdir(exist_ok=True)
+    with open(folder / "build.lock", "a+") as fh:
+        try:
+            fcntl.flock(fh, fcntl.LOCK_EX | fcntl.LOCK_NB)
+        except BlockingIOError:
+            if notify:
+                notify("another build of this site is running; waiting for it to finish")
+            fcntl.flock(fh, fcntl.LOCK_EX)
+        try:
+            yield
+        finally:
+            fcntl.flock(fh, fcntl.LOCK_UN)
+
+
+def build(site_dir: Path, options: BuildOptions | None = None,
+          notify: Callable[[str], None] | None = None) -> BuildResult:
+    options = options or BuildOptions()
+    timer = Timer()
+    config = load_config(Path(site_dir), base_url=options.base_url)
+    out_dir = Path(options.out_dir) if options.out_dir else config.root / "public"
+    out_dir = out_dir if out_dir.is_absolute() else Path.cwd() / out_dir
+    jobs = options.jobs or os.cpu_count() or 1
+    now = options.now or datetime.now(timezone.utc)
+    cache_dir = config.root / CACHE_DIR
+    timer.lap("config")
+    with build_lock(config.root, notify):
+        site, parsed = load_site(config, options, jobs, now, cache_dir)
+        timer.lap("content")
+        related = None  # filled by the related-stories stage (issue 4)
+        timer.lap("related")
+        specs = views.plan(site, related)
+        templates_cache = cache_dir / "templates"
+        templates_cache.mkdir(exist_ok=True)
+        renderer = Renderer(config, cache_dir=templates_cache)
+        timer.lap("plan")
+
+        output = Output(out_dir, cache_dir)
+        gen = output.begin()
+        state_key = build_key(config, options)
+        state = cache.load(cache_dir / "state.pickle", state_key) if options.incremental else None
+        signature = deps.signature(site, related)
+        templates = deps.template_hashes([config.root / "templates", THEME / "templates"])
+        changed = None  # None: render everything
+        if state and gen.live and state["live_id"] == output.live_id:
+            changed = (deps.changed_keys(state["signature"], signature)
+                       | deps.template_keys(state["templates"], templates))
+        todo = []
+        for spec in specs:
+            if needs_render(spec, changed, gen.live):
+                todo.append(spec)
+            else:
+                gen.carry(spec.path)
+        try:
+            render_pages(todo, renderer, gen, jobs)
+            timer.lap("render")
+            files = copy_files(config, gen, state.get("files", {}) if state else {})
+        except BaseException:
+            output.abort(gen)
+            raise
+        live_id = secrets.token_hex(8)
+        # The state is saved before the swap, under the new generation's id: if the swap
+        # never happens, the ids differ next time and everything is rendered again.
+        cache.save(cache_dir / "state.pickle", state_key,
+                   {"live_id": live_id, "signature": signature, "templates": templates,
+                    "files": files})
+        changed_files, removed = gen.changed(), gen.removed()
+        output.finish(gen, live_id)
+        timer.lap("write")
+    return BuildResult(config, site, out_dir, Counter(s.kind for s in specs), len(gen.hashes),
+                       timer.timings, list(site.warnings), rendered=len(todo), parsed=parsed,
+                       changed=len(changed_files), removed=len(removed))
+
+
+def needs_render(spec: views.PageSpec, changed: set[str] | None, live: dict) -> bool:
+    if changed is None or spec.always or spec.path not in live:
+        return True
+    if spec.template is not None and ("tpl:shared" in changed or f"tpl:{spec.template}" in changed):
+        return True
+    return not changed.isdisjoint(spec.deps)
+
+
+def build_key(config: SiteConfig, options: BuildOptions) -> tuple:
+    """What every page depends on: the settings and the options that shape the whole site."""
+    settings = hashlib.blake2b((config.root / CONFIG_FILE).read_bytes(), digest_size=16).hexdigest()
+    return (settings, str(config.root), config.base_url, options.drafts, options.future)
+
+
+# ----------------------------------------------------------------------------- content stage
+
+def load_site(config: SiteConfig, options: BuildOptions, jobs: int, now: datetime,
+              cache_dir: Path) -> tuple[model.Site, int]:
+    """Content files -> validated model. Returns (site, number of files parsed)."""
+    refs, problems = sources.discover(config.root)
+    tz = config.tz
+    key = ("content", config.timezone)
+    cached: dict = (cache.load(cache_dir / "content.pickle", key) if options.incremental
+                    else None) or {}
+    results: dict[str, Any] = {}
+    todo: list[sources.SourceRef] = []
+    for ref in refs:
+        hit = cached.get(ref.rel)
+        if hit is not None and hit[0] == ref.mtime_ns and hit[1] == ref.size:
+            results[ref.rel] = hit[2]
+        else:
+            todo.append(ref)
+    for ref, outcome in zip(todo, parse_all(todo, tz, jobs)):
+        if isinstance(outcome, list):
+            problems.extend(outcome)
+        else:
+            results[ref.rel] = outcome
+    if todo or len(cached) != len(results):
+        fresh = {r.rel: (r.mtime_ns, r.size, results[r.rel]) for r in refs if r.rel in results}
+        cache.save(cache_dir / "content.pickle", key, fresh)
+    if any(p.severity == "error" for p in problems):
+        raise BuildError(problems)
+    articles = [r for r in results.values() if isinstance(r, model.Article)]
+    topics = [r for r in results.values() if isinstance(r, model.Topic)]
+    pages = [r for r in results.values() if isinstance(r, model.Page)]
+    root = str(config.root)
+    site, more = model.build_site(
+        config, articles, topics, pages, drafts=options.drafts, future=options.future, now=now,
+        locate=lambda rel, keys: content.locate(root, rel, keys))
+    problems += more
+    if site is None or any(p.severity == "error" for p in problems):
+        raise BuildError(problems)
+    return site, len(todo)
+
+
+def _parse_one(ref: sources.SourceRef, tz) -> Any:
+    """One content file -> Article/Topic/Page, or a list of diagnostics."""
+    try:
+        src = sources.read(ref)
+        if ref.kind == "articles":
+            return content.parse_article(src, tz).article
+        if ref.kind == "topics":
+            return content.parse_topic(src, tz)
+        return content.parse_page(src)
+    except sources.SourceError as exc:
+        return [exc.diagnostic]
+    except content.ContentError as exc:
+        return exc.diagnostics
+    except RecursionError:
+        return [Diagnostic(ref.rel, None, None, "content nested too deeply to read")]
+
+
+def _parse_chunk(args) -> list:
+    refs, tz = args
+    return [_parse_one(r, tz) for r in refs]
+
+
+def parse_all(refs: list[sources.SourceRef], tz, jobs: int) -> list:
+    if jobs <= 1 or len(refs) < PARALLEL_MIN:
+        return [_parse_one(r, tz) for r in refs]
+    size = max(50, len(refs) // (jobs * 8))
+    chunks = [(refs[i:i + size], tz) for i in range(0, len(refs), size)]
+    with multiprocessing.get_context("fork").Pool(jobs) as pool:
+        out = []
+        for part in pool.imap(_parse_chunk, chunks):
+            out.extend(part)
+    return out
+
+
+# ----------------------------------------------------------------------------- render stage
+
+_WORK: tuple | None = None  # (renderer, specs, generation) inherited by forked workers
+
+
+def _render_range(bounds: tuple[int, int]) -> tuple[dict, list[Diagnostic]]:
+    renderer, specs, parent = _WORK
+    # This process's share only: the parent merges the shares.
+    gen = Generation(parent.root, parent.known, parent.live)
+    problems = _render_into(gen, renderer, specs[bounds[0]:bounds[1]])
+    return gen.share(), problems
+
+
+def _render_into(gen: Generation, renderer: Renderer, specs) -> list[Diagnostic]:
+    problems: list[Diagnostic] = []
+    for spec in specs:
+        try:
+            gen.put(spec.path, renderer.render(spec))
+        except BuildError as exc:
+            problems.extend(exc.diagnostics)
+            if len(problems) > 50:
+                break
+    return problems
+
+
+def render_pages(specs: list[views.PageSpec], renderer: Renderer, gen: Generation,
+                 jobs: int) -> None:
+    global _WORK
+    clashes = [p for p, n in Counter(s.path for s in specs).items() if n > 1]
+    if clashes:
+        raise BuildError([Diagnostic(p, None, None, "two pages want the same URL") for p in clashes])
+    if jobs <= 1 or len(specs) < PARALLEL_MIN:
+        problems = _render_into(gen, renderer, specs)
+    else:
+        _WORK = (renderer, specs, gen)
+        step = max(20, len(specs) // (jobs * 16))
+        ranges = [(i, min(i + step, len(specs))) for i in range(0, len(specs), step)]
+        problems = []
+        try:
+            with multiprocessing.get_context("fork").Pool(jobs) as pool:
+                for share, found in pool.imap_unordered(_render_range, ranges):
+                    gen.merge(share)  # also what failed workers managed to write
+                    problems.extend(found)
+        finally:
+            _WORK = None
+    if problems:
+        raise BuildError(problems)
+
+
+# ----------------------------------------------------------------------------- files
+
+def copy_files(config: SiteConfig, gen: Generation, before: dict) -> dict:
+    """Theme assets (``assets/``) and the site's ``static/`` folder, copied verbatim.
+
+    A file whose modification time and size are as recorded last time is carried over without
+    being read. Returns the new record: output path -> (mtime_ns, size, hash).
+    """
+    record: dict[str, tuple[int, int, str]] = {}
+    trees = [(THEME / "assets", "assets/"), (config.root / "static", "")]
+    for folder, prefix in trees:
+        if not folder.is_dir():
+            continue
+        for dirpath, dirnames, filenames in os.walk(folder):
+            dirnames[:] = sorted(d for d in dirnames if not d.startswith("."))
+            for name in sorted(filenames):
+                if name.startswith("."):
+                    continue
+                path = Path(dirpath) / name
+                rel = prefix + path.relative_to(folder).as_posix()
+                st = path.stat()
+                seen = before.get(rel)
+                live = gen.live.get(rel)
+                if (seen and seen[0] == st.st_mtime_ns and seen[1] == st.st_size and live
+                        and live[0] == seen[2]):
+                    if rel in gen.hashes:
+                        raise BuildError(Diagnostic(_shown(path, config), None, None,
+                                                    f"static file clashes with the page /{rel}"))
+                    gen.carry(rel)
+                    record[rel] = seen
+                    continue
+                try:
+                    gen.put(rel, path.read_bytes())
+                except BuildError:
+                    raise BuildError(Diagnostic(_shown(path, config), None, None,
+                                                f"static file clashes with the page /{rel}",
+                                                "rename or move the file")) from None
+                record[rel] = (st.st_mtime_ns, st.st_size, gen.hashes[rel])
+    return record
+
+
+def _shown(path: Path, config: SiteConfig) -> str:
+    try:
+        return path.relative_to(config.root).as_posix()
+    except ValueError:
+        return str(path)

@@ -1,0 +1,182 @@
+"""Render: the Jinja2 environment and page specs turned into bytes. No disk writes here.
+
+Templates are looked up first in the site's ``templates/`` folder, then in the packaged theme,
+by file name. Autoescape is on and undefined variables are errors (StrictUndefined), reported as
+``template:line: message``.
+"""
+
+from __future__ import annotations
+
+from datetime import date, datetime
+from pathlib import Path
+from typing import Any
+
+import jinja2
+from markupsafe import Markup
+
+from . import content, sources
+from .config import SiteConfig
+from .errors import BuildError, Diagnostic
+from .views import PageSpec
+
+THEME = Path(__file__).parent / "theme"
+MONTHS = ["January", "February", "March", "April", "May", "June", "July", "August",
+          "September", "October", "November", "December"]
+WEEKDAYS = ["Monday", "Tuesday", "Wednesday", "Thursday", "Friday", "Saturday", "Sunday"]
+
+
+def long_date(value: date | datetime) -> str:
+    """``2 December 2024``."""
+    return f"{value.day} {MONTHS[value.month - 1]} {value.year}"
+
+
+def day_heading(value: date | datetime) -> str:
+    """``Monday 2 December 2024``."""
+    return f"{WEEKDAYS[value.weekday()]} {long_date(value)}"
+
+
+def short_date(value: date | datetime) -> str:
+    """``2 Dec 2024``."""
+    return f"{value.day} {MONTHS[value.month - 1][:3]} {value.year}"
+
+
+def clock(value: datetime) -> str:
+    return value.strftime("%H:%M")
+
+
+def span(value: tuple[datetime, datetime] | None) -> str:
+    """``29 Nov – 2 Dec 2024``, ``2 Dec 2024`` or ``30 Dec 2023 – 2 Jan 2024``."""
+    if not value:
+        return ""
+    a, b = value[0].date(), value[1].date()
+    if a == b:
+        return short_date(a)
+    if a.year == b.year:
+        if a.month == b.month:
+            return f"{a.day}–{b.day} {MONTHS[b.month - 1][:3]} {b.year}"
+        return f"{a.day} {MONTHS[a.month - 1][:3]} – {short_date(b)}"
+    return f"{short_date(a)} – {short_date(b)}"
+
+
+def month_name(number: int) -> str:
+    return MONTHS[number - 1]
+
+
+def plural(count: int, word: str, many: str | None = None) -> str:
+    return f"{count:,} {word if count == 1 else (many or word + 's')}"
+
+
+def make_environment(config: SiteConfig, cache_dir: Path | None = None) -> jinja2.Environment:
+    search_path = []
+    site_templates = config.root / "templates"
+    if site_templates.is_dir():
+        search_path.append(str(site_templates))
+    search_path.append(str(THEME / "templates"))
+    env = jinja2.Environment(
+        loader=jinja2.FileSystemLoader(search_path),
+        autoescape=True,
+        undefined=jinja2.StrictUndefined,
+        trim_blocks=True,
+        lstrip_blocks=True,
+        auto_reload=False,
+        keep_trailing_newline=True,
+        # Compiled templates are kept between builds (keyed by source), saving ~0.4 s a build.
+        bytecode_cache=jinja2.FileSystemBytecodeCache(str(cache_dir)) if cache_dir else None,
+    )
+    env.filters.update(long_date=long_date, short_date=short_date, day_heading=day_heading,
+                       clock=clock, span=span, month_name=month_name, plural=plural)
+    env.globals.update(site=config, base_path=config.base_path)
+    return env
+
+
+def load_templates(env: jinja2.Environment, config: SiteConfig) -> dict[str, jinja2.Template]:
+    """Parse every template once, up front, so syntax errors stop the build before any work."""
+    templates = {}
+    problems = []
+    for name in sorted(env.list_templates(extensions=["html"])):
+        try:
+            templates[name] = env.get_template(name)
+        except jinja2.TemplateSyntaxError as exc:
+            problems.append(Diagnostic(_template_path(exc.filename or name, config), exc.lineno,
+                                       None, f"template syntax error: {exc.message}"))
+    if problems:
+        raise BuildError(problems)
+    return templates
+
+
+def _template_path(filename: str, config: SiteConfig) -> str:
+    try:
+        return Path(filename).resolve().relative_to(config.root).as_posix()
+    except ValueError:
+        try:
+            return "builder/theme/" + Path(filename).resolve().relative_to(THEME).as_posix()
+        except ValueError:
+            return filename
+
+
+def template_error(exc: Exception, spec: PageSpec, config: SiteConfig) -> Diagnostic:
+    """Locate a rendering error in the template that raised it (Jinja keeps template frames)."""
+    filename, line = None, None
+    tb = exc.__traceback__
+    while tb is not None:
+        name = tb.tb_frame.f_code.co_filename
+        if name.endswith(".html") and (name.startswith(str(THEME)) or
+                                      name.startswith(str(config.root))):
+            filename, line = name, tb.tb_lineno
+        tb = tb.tb_next
+    message = exc.message if isinstance(exc, jinja2.TemplateError) and exc.message else str(exc)
+    if isinstance(exc, jinja2.UndefinedError):
+        hint = "check the variable's name; the README lists what each template receives"
+    else:
+        hint = None
+    where = _template_path(filename, config) if filename else f"template {spec.template}"
+    return Diagnostic(where, line, None, f"{message} (while rendering /{spec.url})", hint)
+
+
+class Renderer:
+    """Renders page specs with templates parsed once; safe to use in forked workers."""
+
+    def __init__(self, config: SiteConfig, extra_globals: dict | None = None,
+                 cache_dir: Path | None = None):
+        self.config = config
+        self.env = make_environment(config, cache_dir)
+        if extra_globals:
+            self.env.globals.update(extra_globals)
+        self.templates = load_templates(self.env, config)
+        # Macros are made globals once: `{% from "macros.html" import ... %}` in a page
+        # template would build the macro module again for every page rendered.
+        try:
+            module = self.env.get_template("macros.html").module
+        except Exception as exc:
+            raise BuildError(template_error(exc, PageSpec("macros.html", "macros.html"),
+                                            config)) from None
+        self.env.globals.update({name: getattr(module, name) for name in dir(module)
+                                 if not name.startswith("_")})
+
+    def render(self, spec: PageSpec) -> bytes:
+        if spec.template is None:
+            try:
+                return spec.make()
+            except sources.SourceError as exc:
+                raise BuildError(exc.diagnostic) from None
+        depth = spec.path.count("/")
+        root = self.config.base_path if spec.kind == "404" else "../" * depth
+        context = dict(spec.make())
+        context["root"] = Markup(root)  # only dots and slashes: nothing to escape
+        context["page_url"] = spec.url
+        context["canonical"] = self.config.base_url + spec.url
+        context["kind"] = spec.kind
+        try:
+            if spec.kind == "article":
+                context["body"] = content.render_body(self.config.root, context["article"], root)
+            template = self.templates.get(spec.template) or self.env.get_template(spec.template)
+            return template.render(context).encode("utf-8")
+        except BuildError:
+            raise
+        except sources.SourceError as exc:
+            raise BuildError(exc.diagnostic) from None
+        except Exception as exc:  # any template mistake becomes a located diagnostic
+            if isinstance(exc, RecursionError):
+                raise BuildError(Diagnostic(spec.source or spec.path, None, None,
+                                            "content nested too deeply to render")) from None
+            raise BuildError(template_error(exc, spec, self.config)) from None

@@ -1,0 +1,213 @@
+"""Source files: find them, read them as UTF-8, split YAML front matter from the Markdown body.
+
+Nothing here knows what an article is; ``content.py`` turns a :class:`SourceFile` into one.
+"""
+
+from __future__ import annotations
+
+import hashlib
+import os
+from dataclasses import dataclass
+from pathlib import Path
+
+from . import yamlio
+from .errors import Diagnostic
+
+CONTENT_KINDS = ("articles", "topics", "pages")
+
+
+@dataclass(frozen=True, slots=True)
+class SourceRef:
+    """A content file found on disk, before it is read."""
+
+    kind: str
+    """``articles``, ``topics`` or ``pages``."""
+    rel: str
+    """Path relative to the site folder, with ``/`` separators (used in every message)."""
+    abspath: str
+    mtime_ns: int
+    size: int
+
+
+@dataclass(frozen=True, slots=True)
+class SourceFile:
+    """A content file read and split, not yet validated."""
+
+    ref: SourceRef
+    front: dict
+    """Parsed front matter (empty when the file has none)."""
+    front_text: str
+    """Front matter text, kept to locate values when reporting problems."""
+    body: str
+    """Markdown after the closing ``---``."""
+    body_line: int
+    """File line on which ``body`` starts (1-based)."""
+    digest: str
+    """Hash of the file's bytes: the key of everything cached about it."""
+
+
+class SourceError(Exception):
+    def __init__(self, diagnostic: Diagnostic):
+        super().__init__(str(diagnostic))
+        self.diagnostic = diagnostic
+
+
+def _skip(name: str) -> bool:
+    # Editors' temporary and backup files must never become pages.
+    return (name.startswith((".", "#", "~")) or name.endswith(("~", ".swp", ".tmp"))
+            or not name.endswith(".md"))
+
+
+def discover(site_dir: Path) -> tuple[list[SourceRef], list[Diagnostic]]:
+    """All content files, sorted by path; symlinked folders are followed once, loops reported."""
+    refs: list[SourceRef] = []
+    problems: list[Diagnostic] = []
+    root = os.fspath(site_dir)
+    for kind in CONTENT_KINDS:
+        top = os.path.join(root, "content", kind)
+        if not os.path.isdir(top):
+            continue
+        seen_dirs: set[tuple[int, int]] = set()
+        stack = [(top, f"content/{kind}")]
+        while stack:
+            folder, rel_folder = stack.pop()
+            try:
+                st = os.stat(folder)
+                key = (st.st_dev, st.st_ino)
+                if key in seen_dirs:
+                    problems.append(Diagnostic(
+                        rel_folder, None, None, "symbolic link loop in content",
+                        "remove the link that points back to a parent folder"))
+                    continue
+                seen_dirs.add(key)
+                entries = list(os.scandir(folder))
+            except OSError as exc:
+                problems.append(Diagnostic(rel_folder, None, None,
+                                           f"cannot read folder: {exc.strerror}"))
+                continue
+            for entry in entries:
+                name = entry.name
+                if name.startswith("."):
+                    continue
+                rel = f"{rel_folder}/{name}"
+                try:
+                    if entry.is_dir():
+                        if kind == "articles":  # topics and pages are flat folders
+                            stack.append((entry.path, rel))
+                        continue
+                    if _skip(name):
+                        continue
+                    st = entry.stat()
+                except OSError as exc:
+                    problems.append(Diagnostic(rel, None, None, f"cannot read: {exc.strerror}",
+                                               "a broken symbolic link? remove or fix it"))
+                    continue
+                refs.append(SourceRef(kind, rel, entry.path, st.st_mtime_ns, st.st_size))
+    refs.sort(key=lambda r: r.rel)
+    return refs, problems
+
+
+MAX_BYTES = 50 * 1024 * 1024
+
+
+def read(ref: SourceRef, data: bytes | None = None) -> SourceFile:
+    """Read, decode and split one file; raise SourceError with a located diagnostic."""
+    if data is None:
+        if ref.size > MAX_BYTES:
+            raise SourceError(Diagnostic(ref.rel, None, None,
+                                         f"file is larger than {MAX_BYTES // 2**20} MB",
+                                         "split it into several articles"))
+        try:
+            with open(ref.abspath, "rb") as fh:
+                # read(n) would allocate n bytes up front; read() sizes the buffer from the file
+                data = fh.read()
+        except FileNotFoundError:
+            raise SourceError(Diagnostic(ref.rel, None, None,
+                                         "file disappeared during the build",
+                                         "run the build again")) from None
+        except OSError as exc:
+            raise SourceError(Diagnostic(ref.rel, None, None, f"cannot read: {exc.strerror}",
+                                         "check the file's permissions")) from None
+    if len(data) > MAX_BYTES:
+        raise SourceError(Diagnostic(ref.rel, None, None,
+                                     f"file is larger than {MAX_BYTES // 2**20} MB",
+                                     "split it into several articles"))
+    digest = hashlib.blake2b(data, digest_size=16).hexdigest()
+    try:
+        text = data.decode("utf-8")
+    except UnicodeDecodeError as exc:
+        line = data[: exc.start].count(b"\n") + 1
+        col = exc.start - (data.rfind(b"\n", 0, exc.start) + 1) + 1
+        raise SourceError(Diagnostic(ref.rel, line, col,
+                                     f"not valid UTF-8 (byte 0x{data[exc.start]:02x})",
+                                     "save the file as UTF-8")) from None
+    if text.startswith("\ufeff"):
+        text = text[1:]
+    if "\r" in text:
+        text = text.replace("\r\n", "\n").replace("\r", "\n")
+    if "\x00" in text:
+        line = text[: text.index("\x00")].count("\n") + 1
+        raise SourceError(Diagnostic(ref.rel, line, None, "file contains a NUL byte",
+                                     "is this a binary file? remove it from content/"))
+    front_text, body, body_line = split_front_matter(text, ref.rel)
+    front: dict = {}
+    if front_text.strip():
+        try:
+            loaded = yamlio.load(front_text, ref.rel, line_offset=1)
+        except yamlio.YamlError as exc:
+            raise SourceError(exc.diagnostic) from None
+        if loaded is not None and not isinstance(loaded, dict):
+            raise SourceError(Diagnostic(ref.rel, 2, 1,
+                                         "front matter must be 'key: value' lines",
+                                         "e.g. `title: My article`"))
+        front = loaded or {}
+    return SourceFile(ref, front, front_text, body, body_line, digest)
+
+
+def read_body(ref: SourceRef, expected_digest: str) -> str:
+    """The Markdown body of a file read before, checking it has not changed since.
+
+    Used when rendering, so the parsed front matter need not be kept or parsed again.
+    """
+    try:
+        with open(ref.abspath, "rb") as fh:
+            data = fh.read()
+    except OSError:
+        data = b""
+    if hashlib.blake2b(data, digest_size=16).hexdigest() != expected_digest:
+        raise SourceError(Diagnostic(ref.rel, None, None, "file changed during the build",
+                                     "run the build again"))
+    text = data.decode("utf-8")
+    if text.startswith("\ufeff"):
+        text = text[1:]
+    if "\r" in text:
+        text = text.replace("\r\n", "\n").replace("\r", "\n")
+    return split_front_matter(text, ref.rel)[1]
+
+
+def split_front_matter(text: str, rel: str) -> tuple[str, str, int]:
+    """(front matter text, body, body's first line). The file must start with ``---``."""
+    if not text.strip():
+        raise SourceError(Diagnostic(rel, 1, 1, "file is empty",
+                                     "add front matter with at least title and date, or delete it"))
+    first_end = text.find("\n")
+    first = text if first_end < 0 else text[:first_end]
+    if first.rstrip() != "---":
+        raise SourceError(Diagnostic(
+            rel, 1, 1, "no front matter: the file must start with a '---' line",
+            "add `---`, `title: ...`, `date: ...` and a closing `---` above the text"))
+    pos = first_end + 1
+    line = 2
+    while pos <= len(text):
+        end = text.find("\n", pos)
+        current = text[pos:] if end < 0 else text[pos:end]
+        if current.rstrip() in ("---", "..."):
+            front = text[first_end + 1:pos]
+            body = "" if end < 0 else text[end + 1:]
+            return front, body, line + 1
+        if end < 0:
+            break
+        pos = end + 1
+        line += 1
+    raise SourceError(Diagnostic(rel, 1, 1, "front matter is not closed",
+                                 "add a line with `---` after the last front matter key"))

@@ -1,0 +1,299 @@
+"""Views: what each output page is made of, the templates' only contract.
+
+:func:`plan` turns the site model into a list of :class:`PageSpec`: output path, template, the
+*dependency keys* the page is made from, and a function that builds the context the template
+sees. Contexts are built only for pages that are rendered, so an incremental build that renders
+twenty pages of a 10,000-article site does not assemble 10,000 contexts.
+
+Dependency keys name pieces of the model (see ``deps.py``): ``a:<slug>`` an article, ``t:<slug>``
+a topic, ``m:tag:<slug>`` the member list of a tag, ``n:tag:<slug>`` its display name,
+``r:<slug>`` an article's related lists, ``tpl:<name>`` a template. A page must list every key
+whose change could change its bytes; ``tests/test_incremental.py`` checks that incremental
+builds equal clean builds.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from datetime import date
+from typing import Any, Callable
+
+from . import feeds
+from .model import Article, Site, Term
+
+HOME_ARTICLES = 20
+HOME_TOPICS = 8
+
+
+@dataclass(slots=True)
+class PageSpec:
+    path: str
+    """Output file relative to the output folder, e.g. ``articles/x/index.html``."""
+    template: str | None
+    """Template name; None for outputs made by ``make`` directly (feeds, sitemap)."""
+    make: Callable[[], Any]
+    """Builds the template context, or the bytes when there is no template; called only when
+    the page is rendered."""
+    deps: tuple[str, ...] = ()
+    """Dependency keys; ``()`` with ``always=True`` for pages cheap enough to always render."""
+    kind: str = "page"
+    """Page kind, for the build report and for search (``article``, ``topic``, ``tag`` ...)."""
+    source: str | None = None
+    """Content file the page mainly comes from (for link-check messages)."""
+    always: bool = False
+
+    @property
+    def url(self) -> str:
+        """Site-relative URL: ``articles/x/`` for ``articles/x/index.html``."""
+        return self.path[: -len("index.html")] if self.path.endswith("index.html") else self.path
+
+    @property
+    def context(self) -> dict[str, Any]:
+        return self.make()
+
+
+@dataclass(frozen=True, slots=True)
+class Neighbours:
+    """The previous and next article of one topic, as seen from one article."""
+
+    topic: Any
+    previous: Article | None
+    next: Article | None
+    position: int
+    total: int
+
+
+@dataclass(frozen=True, slots=True)
+class Pagination:
+    number: int
+    count: int
+    base: str
+    """Site-relative URL of page 1, e.g. ``tags/aleppo/``."""
+
+    def url(self, number: int) -> str:
+        return self.base if number == 1 else f"{self.base}page/{number}/"
+
+    @property
+    def previous_url(self) -> str | None:
+        return self.url(self.number - 1) if self.number > 1 else None
+
+    @property
+    def next_url(self) -> str | None:
+        return self.url(self.number + 1) if self.number < self.count else None
+
+
+class Planner:
+    """Plans the pages of one site; keeps the lookups every page needs."""
+
+    def __init__(self, site: Site, related: Any = None):
+        self.site = site
+        self.related = related
+        self.a = site.by_slug
+        # position of each article in each of its topics, for previous/next in O(1)
+        self.positions = {t: {s: i for i, s in enumerate(items)}
+                          for t, items in site.topic_articles.items()}
+
+    def plan(self) -> list[PageSpec]:
+        """Every HTML page of the site, in a fixed order."""
+        site = self.site
+        specs = [PageSpec("index.html", "home.html", self.home, kind="home", always=True)]
+        specs += [self.article_page(a) for a in site.articles]
+        specs.append(PageSpec("topics/index.html", "topics.html",
+                              lambda: {"topics": topics_by_activity(site)},
+                              kind="topics", always=True))
+        specs += [self.topic_page(slug) for slug in site.topics]
+        specs += self.term_pages("tags", "Tag", site.tags)
+        specs += self.term_pages("sources", "Source", site.sources)
+        specs += self.archive_pages()
+        for page in site.pages:
+            specs.append(PageSpec(f"{page.url}index.html", "page.html",
+                                  (lambda page=page: {"page": page}),
+                                  deps=(f"p:{page.slug}",), kind="page", source=page.path))
+        specs.append(PageSpec("404.html", "404.html", dict, kind="404"))
+        specs += self.machine_files()
+        return specs
+
+    def machine_files(self) -> list[PageSpec]:
+        """Feeds, sitemap and robots.txt: bytes made without templates."""
+        site = self.site
+        specs = [PageSpec("feed.xml", None, lambda: feeds.site_feed(site), kind="feed",
+                          always=True)]
+        for slug in site.topics:
+            entries = feeds.topic_entries(site, slug)
+            specs.append(PageSpec(f"topics/{slug}/feed.xml", None,
+                                  (lambda slug=slug: feeds.topic_feed(site, slug)),
+                                  deps=(f"t:{slug}", f"m:topic:{slug}",
+                                        *(f"a:{a.slug}" for a in entries),
+                                        # entries name all their topics
+                                        *(f"t:{t}" for a in entries for t in a.topics)),
+                                  kind="topic-feed"))
+        for name, make in feeds.sitemaps(site).items():
+            specs.append(PageSpec(name, None, make, kind="sitemap", always=True))
+        specs.append(PageSpec("robots.txt", None, lambda: feeds.robots(site), kind="robots",
+                              always=True))
+        return specs
+
+    # ------------------------------------------------------------------ pages
+
+    def home(self) -> dict:
+        return {"articles": self.site.articles[:HOME_ARTICLES],
+                "topics": topics_by_activity(self.site)[:HOME_TOPICS]}
+
+    def article_page(self, article: Article) -> PageSpec:
+        deps = [f"a:{article.slug}", f"r:{article.slug}"]
+        for t in article.topics:
+            order = self.site.topic_articles.get(t, ())
+            i = self.positions.get(t, {}).get(article.slug)
+            if i is None:
+                continue
+            deps += (f"t:{t}", f"m:topic:{t}")
+            if i > 0:
+                deps.append(f"a:{order[i - 1]}")
+            if i + 1 < len(order):
+                deps.append(f"a:{order[i + 1]}")
+        deps += [f"n:tag:{s}" for s in article.tag_slugs]
+        links, later = self.related_of(article)
+        deps += [f"a:{a.slug}" for a, _ in links]
+        deps += [f"a:{a.slug}" for a in later]
+        return PageSpec(f"{article.url}index.html", "article.html",
+                        lambda: self.article_context(article, links, later),
+                        deps=tuple(deps), kind="article", source=article.path)
+
+    def related_of(self, article: Article) -> tuple[list, list]:
+        if self.related is None:
+            return [], []
+        links = []
+        if article.related_enabled:
+            links = [(self.a[link.slug], link.reasons) for link in self.related.related(article.slug)
+                     if link.slug in self.a]
+        later = [self.a[s] for s in self.related.later(article.slug) if s in self.a]
+        return links, later
+
+    def article_context(self, article: Article, links: list, later: list) -> dict:
+        site = self.site
+        neighbours = []
+        for t in article.topics:
+            order = site.topic_articles.get(t, ())
+            i = self.positions.get(t, {}).get(article.slug)
+            if i is None:
+                continue
+            neighbours.append(Neighbours(
+                site.topics[t], self.a[order[i - 1]] if i > 0 else None,
+                self.a[order[i + 1]] if i + 1 < len(order) else None, i + 1, len(order)))
+        return {
+            "article": article,
+            "topics": [site.topics[t] for t in article.topics if t in site.topics],
+            "neighbours": neighbours,
+            "related": links,
+            "later": later,
+            "tags": [(s, site.tags[s].name) for s in article.tag_slugs if s in site.tags],
+        }
+
+    def topic_page(self, slug: str) -> PageSpec:
+        site = self.site
+        members = site.topic_articles[slug]
+        related = self.related_topics(slug)
+        deps = (f"t:{slug}", f"m:topic:{slug}", f"rt:{slug}",
+                *(f"a:{s}" for s in members), *(f"t:{t.slug}" for t, _ in related))
+
+        def make() -> dict:
+            items = [self.a[s] for s in members]
+            return {"topic": site.topics[slug], "days": group_by_day(items),
+                    "latest": items[-1] if items else None, "count": len(items),
+                    "span": site.topic_span(slug), "related_topics": related}
+
+        return PageSpec(f"topics/{slug}/index.html", "topic.html", make, deps=deps,
+                        kind="topic", source=site.topics[slug].path)
+
+    def related_topics(self, slug: str) -> list:
+        if self.related is None:
+            return []
+        return [(self.site.topics[t], reason) for t, _score, reason in
+                self.related.related_topics(slug) if t in self.site.topics]
+
+    def term_pages(self, folder: str, label: str, terms: dict[str, Term]) -> list[PageSpec]:
+        kind = folder[:-1]
+        specs = [PageSpec(f"{folder}/index.html", "terms.html", lambda: {
+            "label": label, "folder": folder,
+            "terms": sorted(terms.values(), key=lambda t: (t.name.lower(), t.slug)),
+        }, kind=folder, always=True)]
+        for term in terms.values():
+            base = f"{folder}/{term.slug}/"
+            for number, chunk, pages in paginate(term.articles, self.site.config.per_page):
+                pagination = Pagination(number, pages, base)
+
+                def make(term=term, chunk=chunk, pagination=pagination) -> dict:
+                    return {"label": label, "term": term, "count": len(term.articles),
+                            "articles": [self.a[s] for s in chunk], "pagination": pagination}
+
+                specs.append(PageSpec(
+                    f"{pagination.url(number)}index.html", "term.html", make,
+                    deps=(f"m:{kind}:{term.slug}", f"n:{kind}:{term.slug}",
+                          *(f"a:{s}" for s in chunk)), kind=kind))
+        return specs
+
+    def archive_pages(self) -> list[PageSpec]:
+        site = self.site
+        specs = [PageSpec("archive/index.html", "archive.html", lambda: {
+            "years": [(y, len(items), months_of(site, y)) for y, items in site.years.items()],
+        }, kind="archive", always=True)]
+        for year, items in site.years.items():
+            specs.append(PageSpec(f"archive/{year}/index.html", "archive_year.html",
+                                  (lambda year=year, items=items: {
+                                      "year": year, "months": months_of(site, year),
+                                      "count": len(items)}),
+                                  kind="archive-year", always=True))
+        for (year, month), items in site.months.items():
+            base = f"archive/{year}/{month:02d}/"
+            for number, chunk, pages in paginate(items, site.config.per_page):
+                pagination = Pagination(number, pages, base)
+
+                def make(year=year, month=month, items=items, chunk=chunk,
+                         pagination=pagination) -> dict:
+                    return {"year": year, "month": month, "count": len(items),
+                            "days": group_by_day([self.a[s] for s in chunk]),
+                            "pagination": pagination}
+
+                specs.append(PageSpec(f"{pagination.url(number)}index.html", "archive_month.html",
+                                      make, deps=(f"m:month:{year}-{month:02d}",
+                                                  *(f"a:{s}" for s in chunk)),
+                                      kind="archive-month"))
+        return specs
+
+
+def plan(site: Site, related: Any = None) -> list[PageSpec]:
+    return Planner(site, related).plan()
+
+
+def months_of(site: Site, year: int) -> list[tuple[int, int]]:
+    return [(m, len(site.months[(y, m)])) for (y, m) in site.months if y == year]
+
+
+def paginate(items: tuple, per_page: int):
+    pages = max(1, -(-len(items) // per_page))
+    for number in range(1, pages + 1):
+        yield number, items[(number - 1) * per_page: number * per_page], pages
+
+
+def group_by_day(items: list[Article]) -> list[tuple[date, list[Article]]]:
+    """[(day, articles of that day)] in the order given (articles keep their order)."""
+    days: dict = {}
+    for item in items:
+        days.setdefault(item.date.date(), []).append(item)
+    return list(days.items())
+
+
+def topics_by_activity(site: Site) -> list[dict]:
+    """Topics with their span and latest article, most recently active first."""
+    out = []
+    for slug, topic in site.topics.items():
+        items = site.topic_articles[slug]
+        latest = site.by_slug[items[-1]] if items else None
+        out.append({"topic": topic, "count": len(items), "latest": latest,
+                    "span": site.topic_span(slug), "ongoing": topic.ends is None})
+    out.sort(key=lambda d: (d["latest"] is None,
+                            -(d["latest"].date.timestamp() if d["latest"] else 0),
+                            d["topic"].slug))
+    return out
+
+

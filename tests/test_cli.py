@@ -1,0 +1,68 @@
+"""The command line: init, new article, --version, --help with examples."""
+
+from __future__ import annotations
+
+import re
+
+import yaml
+
+from builder import __version__
+from conftest import Site, article, run_cli
+
+
+def test_version_and_help():
+    proc = run_cli("--version")
+    assert proc.returncode == 0 and __version__ in proc.stdout
+    for cmd in (["--help"], ["build", "--help"], ["init", "--help"], ["new", "article", "--help"]):
+        out = run_cli(*cmd)
+        assert out.returncode == 0
+        assert "Examples:" in out.stdout, cmd
+
+
+def test_init_makes_a_site_that_builds(tmp_path):
+    target = tmp_path / "mysite"
+    proc = run_cli("init", str(target), "--title", "Gulf briefings")
+    assert proc.returncode == 0, proc.stderr
+    assert yaml.safe_load((target / "site.yaml").read_text())["title"] == "Gulf briefings"
+    assert (target / "README.md").is_file() and "/public/" in (target / ".gitignore").read_text()
+    build = run_cli("build", "--site", str(target))
+    assert build.returncode == 0, build.stderr
+    assert (target / "public/topics/first-story/index.html").is_file()
+    again = run_cli("init", str(target))
+    assert again.returncode == 1 and "already" in again.stderr
+
+
+def test_new_article_fills_front_matter_and_refuses_to_overwrite(tmp_path):
+    s = Site(tmp_path / "s")
+    s.write("content/topics/syria.md", "---\ntitle: Syria\n---\n")
+    proc = run_cli("new", "article", "Rebels enter Hama!", "--topic", "syria",
+                   "--date", "2024-12-05", "--site", str(s.root))
+    assert proc.returncode == 0, proc.stderr
+    path = s.root / "content/articles/2024/rebels-enter-hama.md"
+    front = yaml.safe_load(path.read_text().split("---")[1])
+    assert front["title"] == "Rebels enter Hama!" and front["date"] == "2024-12-05"
+    assert front["topics"] == ["syria"]
+    assert run_cli("build", "--site", str(s.root)).returncode == 0
+    again = run_cli("new", "article", "Rebels enter Hama!", "--site", str(s.root), "--date", "2024-12-05")
+    assert again.returncode == 1 and "exists" in again.stderr
+    bad = run_cli("new", "article", "X", "--topic", "nope", "--site", str(s.root))
+    assert bad.returncode == 1 and "unknown topic 'nope'" in bad.stderr
+    bad_date = run_cli("new", "article", "Y", "--date", "soon", "--site", str(s.root))
+    assert bad_date.returncode == 1 and "--date" in bad_date.stderr
+
+
+def test_new_article_without_date_uses_now_with_offset(tmp_path):
+    s = Site(tmp_path / "s")
+    assert run_cli("new", "article", "Now", "--site", str(s.root)).returncode == 0
+    [path] = (s.root / "content/articles").rglob("now.md")
+    front = yaml.safe_load(path.read_text().split("---")[1])
+    assert re.fullmatch(r"\d{4}-\d\d-\d\dT\d\d:\d\d:\d\d\+00:00", front["date"])
+
+
+def test_warnings_are_printed_but_build_succeeds(tmp_path):
+    s = Site(tmp_path / "s")
+    s.write("content/articles/2023/r.md", article("R", "2023-01-01"))
+    s.write("content/articles/2024/r.md", article("R2", "2024-01-01"))
+    proc = run_cli("build", "--site", str(s.root))
+    assert proc.returncode == 0
+    assert "warning: content/articles/2024/r.md: slug 'r' is taken" in proc.stderr

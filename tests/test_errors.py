@@ -1,0 +1,202 @@
+"""Bad input: one located line per problem, exit code 1, no traceback, public/ untouched.
+
+Table-driven: each case writes a few files into a fresh site and names the message it expects.
+"""
+
+from __future__ import annotations
+
+import pytest
+
+from builder.errors import BuildError
+from conftest import Site, article, run_cli, topic
+
+GOOD_TOPIC = topic("Aleppo offensive", starts="2024-11-30")
+A = "content/articles/2024/a.md"
+
+CASES = [
+    # (id, {path: content}, expected message fragment)
+    ("unclosed-quote", {A: '---\ntitle: "Broken\ndate: 2024-01-01\n---\nBody\n'},
+     f"{A}:2:8: a quoted value is not closed (add the closing quote)"),
+    ("tab-indentation", {A: "---\ntitle: T\ndate: 2024-01-01\ntags:\n\t- x\n---\nBody\n"},
+     f"{A}:5:1: a tab character is used for indentation (indent YAML with spaces)"),
+    ("duplicate-key", {A: "---\ntitle: T\ndate: 2024-01-01\ntitle: U\n---\nBody\n"},
+     f"{A}:4:1: duplicate key 'title' (it is first given on line 2; keep one)"),
+    ("front-matter-not-closed", {A: "---\ntitle: T\ndate: 2024-01-01\nBody\n"},
+     f"{A}:1:1: front matter is not closed"),
+    ("no-front-matter", {A: "Just text\n"},
+     f"{A}:1:1: no front matter: the file must start with a '---' line"),
+    ("missing-title", {A: "---\ndate: 2024-01-01\n---\nBody\n"}, f"{A}:1: missing title"),
+    ("empty-title", {A: "---\ntitle: ''\ndate: 2024-01-01\n---\nBody\n"}, f"{A}:2:1: title is empty"),
+    ("missing-date", {A: "---\ntitle: T\n---\nBody\n"}, f"{A}:1: missing date"),
+    ("impossible-date", {A: "---\ntitle: T\ndate: 2024-13-40\n---\n"},
+     f"{A}:3:1: date: '2024-13-40' is not a valid date (month must be in 1..12)"),
+    ("word-date", {A: "---\ntitle: T\ndate: yesterday\n---\n"},
+     f"{A}:3:1: date: 'yesterday' is not an ISO 8601 date"),
+    ("bad-offset", {A: "---\ntitle: T\ndate: 2024-01-01T10:00:00+25:00\n---\n"},
+     f"{A}:3:1: date: '2024-01-01T10:00:00+25:00' is not a valid date and time"),
+    ("boolean-date", {A: "---\ntitle: T\ndate: true\n---\n"}, f"{A}:3:1: date: True is not a date"),
+    ("unknown-topic", {"content/topics/aleppo-offensive.md": GOOD_TOPIC,
+                       A: "---\ntitle: T\ndate: 2024-01-01\ntopics:\n  - aleppo-offensive\n  - alepo-offensive\n---\n"},
+     f"{A}:6:5: unknown topic 'alepo-offensive' (did you mean 'aleppo-offensive'?)"),
+    ("topic-without-title", {"content/topics/t.md": "---\nsummary: S\n---\nIntro\n"},
+     "content/topics/t.md:1: missing title"),
+    ("duplicate-explicit-slug", {
+        "content/articles/2023/x.md": article("X", "2023-01-01", slug="same"),
+        "content/articles/2024/y.md": article("Y", "2024-01-01", slug="same")},
+     "content/articles/2024/y.md: duplicate slug 'same': content/articles/2023/x.md has it too"),
+    ("slug-with-slash", {A: article("T", "2024-01-01", slug="a/b")}, f"{A}:4:1: invalid slug 'a/b'"),
+    ("slug-with-dots", {A: article("T", "2024-01-01", slug="../../etc")}, f"{A}:4:1: invalid slug '../../etc'"),
+    ("slug-with-space", {A: article("T", "2024-01-01", slug="my slug")}, f"{A}:4:1: invalid slug 'my slug'"),
+    ("slug-uppercase", {A: article("T", "2024-01-01", slug="Big")}, f"{A}:4:1: invalid slug 'Big'"),
+    ("file-name-not-a-slug", {"content/articles/My Story.md": article("T", "2024-01-01")},
+     "content/articles/My Story.md: file name 'My Story' is not a valid slug"),
+    ("non-utf8", {A: b"---\ntitle: caf\xe9\ndate: 2024-01-01\n---\n"},
+     f"{A}:2:11: not valid UTF-8 (byte 0xe9) (save the file as UTF-8)"),
+    ("empty-file", {A: ""}, f"{A}:1:1: file is empty"),
+    ("unknown-front-matter-key", {A: "---\ntitle: T\ndate: 2024-01-01\ntpoics: [x]\n---\n"},
+     f"{A}:4:1: unknown front matter key 'tpoics' (did you mean 'topics'?)"),
+    ("topics-not-a-list", {A: "---\ntitle: T\ndate: 2024-01-01\ntopics: {a: 1}\n---\n"},
+     f"{A}:4:1: topics must be a list, not a mapping"),
+    ("javascript-source-url", {A: article("T", "2024-01-01", source_url="javascript:alert(1)")},
+     f"{A}:4:1: source_url must be an http(s) URL"),
+    ("image-escaping-the-site", {A: article("T", "2024-01-01", image="../../secret.png")},
+     f"{A}:4:1: image must not contain '..'"),
+    ("ends-before-starts", {"content/topics/t.md": topic("T", starts="2024-02-01", ends="2024-01-01")},
+     "content/topics/t.md:4:1: ends is before starts"),
+    ("unknown-site-key", {"site.yaml": "title: T\nbase_url: https://x.org/\nper_pgae: 5\n"},
+     "site.yaml:3:1: unknown key 'per_pgae'; did you mean 'per_page'? (see the configuration keys in the README)"),
+    ("bad-base-url", {"site.yaml": "title: T\nbase_url: /briefs/\n"},
+     "site.yaml:2:1: base_url: must be an absolute http(s) URL"),
+    ("bad-timezone", {"site.yaml": "title: T\nbase_url: https://x.org/\ntimezone: Mars/Olympus\n"},
+     "site.yaml:3:1: timezone: unknown time zone 'Mars/Olympus'"),
+    ("bad-section-key", {"site.yaml": "title: T\nbase_url: https://x.org/\nrelated:\n  cuont: 3\n"},
+     "site.yaml:4:3: related.cuont: unknown key 'cuont'; did you mean 'count'?"),
+    ("template-syntax-error", {"templates/home.html": "{% extends 'base.html' %}\n{% block main %}\n{% if %}\n{% endblock %}\n"},
+     "templates/home.html:3: template syntax error"),
+    ("template-undefined-variable", {"templates/home.html": "{% extends 'base.html' %}\n{% block main %}\n<p>{{ nonsense.title }}</p>\n{% endblock %}\n"},
+     "templates/home.html:3: 'nonsense' is undefined (while rendering /)"),
+    ("page-takes-a-reserved-url", {"content/pages/tags.md": "---\ntitle: Tags\n---\n"},
+     "content/pages/tags.md: page slug 'tags' is used by the site itself"),
+]
+
+
+def make(tmp_path, files) -> Site:
+    s = Site(tmp_path / "site")
+    s.write("content/articles/2024/fine.md", article("Fine", "2024-01-02"))
+    for rel, text in files.items():
+        s.write(rel, text)
+    return s
+
+
+@pytest.mark.parametrize("case_id,files,expected", CASES, ids=[c[0] for c in CASES])
+def test_bad_input_is_reported_with_its_location(tmp_path, case_id, files, expected):
+    s = make(tmp_path, files)
+    with pytest.raises(BuildError) as info:
+        s.build()
+    messages = [str(d) for d in info.value.diagnostics if d.severity == "error"]
+    assert any(m.startswith(expected) for m in messages), messages
+
+
+def test_every_error_is_reported_in_one_run(tmp_path):
+    s = make(tmp_path, {"content/articles/a.md": "---\ntitle: A\n---\n",
+                        "content/articles/b.md": "---\ntitle: B\ndate: nope\n---\n",
+                        "content/articles/c.md": "no front matter\n"})
+    with pytest.raises(BuildError) as info:
+        s.build()
+    paths = sorted({d.path for d in info.value.diagnostics})
+    assert paths == ["content/articles/a.md", "content/articles/b.md", "content/articles/c.md"]
+
+
+def test_cli_prints_one_line_per_error_and_exits_1(tmp_path):
+    s = make(tmp_path, {"content/articles/b.md": "---\ntitle: B\ndate: nope\n---\n"})
+    proc = run_cli("build", "--site", str(s.root))
+    assert proc.returncode == 1
+    assert "Traceback" not in proc.stderr
+    lines = proc.stderr.strip().splitlines()
+    assert lines[0] == ("error: content/articles/b.md:3:1: date: 'nope' is not an ISO 8601 date "
+                        "(write an ISO 8601 date such as 2024-12-02 or 2024-12-02T14:30:00+01:00)")
+    assert lines[-1].startswith("build failed: 1 error;")
+
+
+def test_missing_site_yaml(tmp_path):
+    proc = run_cli("build", "--site", str(tmp_path))
+    assert proc.returncode == 1 and "Traceback" not in proc.stderr
+    assert "site.yaml: site.yaml not found" in proc.stderr
+
+
+@pytest.mark.parametrize("case_id,files,expected",
+                         [c for c in CASES if c[0] in ("impossible-date", "template-syntax-error",
+                                                       "template-undefined-variable", "unknown-topic")],
+                         ids=lambda v: v if isinstance(v, str) and "/" not in v and ":" not in v else "")
+def test_failed_build_leaves_previous_output_untouched(tmp_path, case_id, files, expected):
+    s = make(tmp_path, {"content/topics/aleppo-offensive.md": GOOD_TOPIC})
+    s.build()
+    s.build()  # two good builds, so the shadow generation exists too
+    before = s.tree_digest()
+    for rel, text in files.items():
+        s.write(rel, text)
+    with pytest.raises(BuildError):
+        s.build()
+    assert s.tree_digest() == before
+    # and the next good build still produces a correct site
+    for rel in files:
+        (s.root / rel).unlink()
+    s.build()
+    assert "Fine" in s.read("articles/fine/index.html")
+
+
+SCRIPT = '<script>alert("x")</script><img src=x onerror=alert(1)>'
+
+
+def test_script_in_content_never_reaches_pages_or_feeds_unescaped(tmp_path):
+    s = Site(tmp_path / "site")
+    s.write("content/topics/t.md", topic(f"Topic {SCRIPT}", summary=SCRIPT, body=SCRIPT))
+    s.write("content/articles/a.md", article(
+        f"Title {SCRIPT}", "2024-01-01", f"Body {SCRIPT}\n\n[click](javascript:alert(1))",
+        summary=f"Summary {SCRIPT}", tags=[f"tag {SCRIPT}"], source=f"Src {SCRIPT}",
+        topics=["t"], author=SCRIPT))
+    s.build()
+    for path in s.public.rglob("*"):
+        if path.suffix in (".html", ".xml"):
+            text = path.read_text()
+            assert "<script>" not in text, path
+            assert "<img src=x" not in text, path
+            assert 'href="javascript:' not in text, path
+    html = s.read("articles/a/index.html")
+    assert "&lt;script&gt;" in html
+
+
+def test_bad_site_yaml_reports_every_problem_at_once(tmp_path):
+    s = Site(tmp_path / "site")
+    s.write("site.yaml", "title: ''\nbase_url: nope\nper_page: 0\nlanguage: 12\ncolour: red\n")
+    with pytest.raises(BuildError) as info:
+        s.build()
+    lines = sorted(d.line for d in info.value.diagnostics)
+    assert lines == [1, 2, 3, 4, 5]
+
+
+def test_symlink_loop_in_content_is_an_error_not_a_hang(tmp_path):
+    s = make(tmp_path, {})
+    (s.root / "content/articles/2024/loop").symlink_to(s.root / "content/articles")
+    with pytest.raises(BuildError) as info:
+        s.build()
+    assert any(str(d).startswith("content/articles/2024/loop: symbolic link loop in content")
+               for d in info.value.diagnostics)
+
+
+def test_file_deleted_during_the_build(tmp_path, monkeypatch):
+    """A file that vanishes between discovery and reading is reported, not a traceback."""
+    from builder import sources
+    s = make(tmp_path, {"content/articles/2024/gone.md": article("Gone", "2024-01-03")})
+    real = sources.discover
+
+    def discover_then_delete(root):
+        refs, problems = real(root)
+        (s.root / "content/articles/2024/gone.md").unlink()
+        return refs, problems
+
+    monkeypatch.setattr(sources, "discover", discover_then_delete)
+    with pytest.raises(BuildError) as info:
+        s.build()
+    assert [str(d) for d in info.value.diagnostics] == [
+        "content/articles/2024/gone.md: file disappeared during the build (run the build again)"]

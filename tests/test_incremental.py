@@ -1,0 +1,138 @@
+"""Incremental builds: any sequence of edits gives byte-for-byte the output of a clean build."""
+
+from __future__ import annotations
+
+import shutil
+
+import pytest
+from hypothesis import HealthCheck, given, settings
+from hypothesis import strategies as st
+
+from conftest import Site, article, topic
+
+TITLES = ["Rebels attack Aleppo", "Strikes kill 400", "Talks resume", "Hama falls",
+          "Aid convoy reaches Idlib", "Ceasefire holds"]
+TAGS = ["Syria", "syria", "Russia", "Aleppo", "Gaza", "Iran"]
+SOURCES = ["Example Wire", "Other Desk", None]
+DATES = ["2024-11-30", "2024-12-01T09:00:00Z", "2024-12-02", "2024-12-02T18:30:00+02:00",
+         "2023-06-01", "2026-03-01"]
+
+article_data = st.fixed_dictionaries({
+    "title": st.sampled_from(TITLES),
+    "date": st.sampled_from(DATES),
+    "topics": st.lists(st.sampled_from(["aleppo", "gaza"]), unique=True, max_size=2),
+    "tags": st.lists(st.sampled_from(TAGS), max_size=3),
+    "source": st.sampled_from(SOURCES),
+    "draft": st.booleans(),
+    "body": st.sampled_from(["Short body.", "## Heading\n\nText with [a link](/topics/aleppo/).",
+                             "Para one.\n\nPara two."]),
+})
+slugs = st.sampled_from(["a1", "a2", "a3", "a4", "a5"])
+operations = st.lists(st.one_of(
+    st.tuples(st.just("write"), slugs, article_data),
+    st.tuples(st.just("delete"), slugs),
+    st.tuples(st.just("rename"), slugs, slugs),
+    st.tuples(st.just("topic"), st.sampled_from(["aleppo", "gaza"]), st.sampled_from(["A", "B"])),
+    st.tuples(st.just("template"), st.booleans()),
+    st.tuples(st.just("per_page"), st.integers(1, 3)),
+), min_size=1, max_size=6)
+
+
+def render_article(data: dict) -> str:
+    front = {k: v for k, v in data.items() if k not in ("title", "date", "body") and v}
+    return article(data["title"], data["date"], data["body"], **front)
+
+
+def apply(site: Site, op: tuple) -> None:
+    folder = site.root / "content/articles"
+    if op[0] == "write":
+        site.write(f"content/articles/{op[1]}.md", render_article(op[2]))
+    elif op[0] == "delete":
+        (folder / f"{op[1]}.md").unlink(missing_ok=True)
+    elif op[0] == "rename":
+        src, dst = folder / f"{op[1]}.md", folder / f"{op[2]}.md"
+        if src.exists() and not dst.exists():
+            src.rename(dst)
+    elif op[0] == "topic":
+        site.write(f"content/topics/{op[1]}.md", topic(f"Topic {op[1]} {op[2]}", starts="2024-11-01"))
+    elif op[0] == "template":
+        override = site.root / "templates/article.html"
+        if op[1]:
+            site.write("templates/article.html",
+                       '{% extends "base.html" %}{% block main %}<h1>{{ article.title }}</h1>'
+                       "{{ body|safe }}{% endblock %}\n")
+        else:
+            override.unlink(missing_ok=True)
+    elif op[0] == "per_page":
+        site.write("site.yaml", f"title: T\nbase_url: https://x.org/sub/\nper_page: {op[1]}\n")
+
+
+def clean_build_digest(site: Site, tmp_path) -> dict:
+    clean = tmp_path / "clean"
+    shutil.rmtree(clean, ignore_errors=True)
+    shutil.copytree(site.root, clean, ignore=shutil.ignore_patterns("public", ".briefs-cache"))
+    other = Site.__new__(Site)
+    other.root = clean
+    other.build(incremental=False)
+    return other.tree_digest()
+
+
+@settings(max_examples=25, deadline=None,
+          suppress_health_check=[HealthCheck.function_scoped_fixture, HealthCheck.too_slow])
+@given(ops=operations)
+def test_incremental_build_equals_clean_build(tmp_path_factory, ops):
+    tmp_path = tmp_path_factory.mktemp("inc")
+    site = Site(tmp_path / "site", {"title": "T", "base_url": "https://x.org/sub/", "per_page": 2})
+    site.write("content/topics/aleppo.md", topic("Aleppo", starts="2024-11-01"))
+    site.write("content/topics/gaza.md", topic("Gaza", starts="2024-11-01"))
+    for slug, title in (("a1", TITLES[0]), ("a2", TITLES[1])):
+        site.write(f"content/articles/{slug}.md", article(title, "2024-12-01", topics=["aleppo"],
+                                                          tags=["Syria"]))
+    site.build()
+    for op in ops:
+        apply(site, op)
+        site.build()
+        assert site.tree_digest() == clean_build_digest(site, tmp_path), op
+
+
+def test_second_build_renders_only_what_changed(news_site):
+    first = news_site.build()
+    assert first.rendered == first.files - 2  # everything but the two theme assets (copied)
+    again = news_site.build()
+    assert again.parsed == 0
+    assert again.changed == 0 and again.removed == 0
+    always = sum(1 for k in again.pages_by_kind.elements()
+                 if k in ("home", "topics", "tags", "sources", "archive", "archive-year",
+                          "feed", "sitemap", "robots"))
+    assert again.rendered == always
+    news_site.write("content/articles/2024/talks-resume.md", article(
+        "Ceasefire talks resume in Cairo", "2024-12-01", "Delegations met in Cairo.",
+        topics=["gaza-talks"], tags=["Gaza"], source="Other Desk"))
+    edit = news_site.build()
+    assert edit.parsed == 1
+    # the article, its topic page and feed, tag and source pages, month archive: not the rest
+    assert edit.rendered - always <= 8
+    assert "Cairo" in news_site.read("articles/talks-resume/index.html")
+    assert "Cairo" in news_site.read("topics/gaza-talks/index.html")
+
+
+def test_corrupted_cache_is_ignored_and_rebuilt(news_site):
+    news_site.build()
+    before = news_site.tree_digest()
+    for f in (news_site.root / ".briefs-cache").glob("*.pickle"):
+        data = bytearray(f.read_bytes())
+        data[len(data) // 2] ^= 0xFF
+        f.write_bytes(bytes(data))
+    (news_site.root / ".briefs-cache/output.json").write_text("{not json")
+    result = news_site.build()
+    assert result.parsed == 10  # nothing trusted: every file parsed again
+    assert news_site.tree_digest() == before
+
+
+def test_tampered_output_is_repaired(news_site):
+    news_site.build()
+    before = news_site.tree_digest()
+    (news_site.public / "articles/rebels-attack-aleppo/index.html").write_text("vandalised")
+    (news_site.public / "topics/index.html").unlink()
+    news_site.build()
+    assert news_site.tree_digest() == before
