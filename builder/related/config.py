@@ -57,7 +57,7 @@ class RelatedConfig:
     term_cap_min: int = 50
     """A word in more articles than the larger of this and term_cap_share * article count is
     too common to make two articles candidates by itself (it still counts in their score)."""
-    term_cap_share: float = 0.005
+    term_cap_share: float = 0.002
     """See term_cap_min."""
     expand: int = 2
     """Each article's vector is blended with its this many nearest neighbours' (0 = off)."""

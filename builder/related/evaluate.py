@@ -457,9 +457,12 @@ def write_site(corpus: Corpus, out: Path) -> None:
                                         + "\n".join(lines) + "\n", encoding="utf-8")
     for it in corpus.items:
         extra = corpus.extra.get(it.slug, {})
+        # The story label goes where a reader sees it (the summary) and under extra:, never
+        # into tags or the body, which the related-stories engine reads.
+        story = corpus.stories[it.slug]
         fm = {"title": it.title or it.slug, "date": it.date.isoformat(),
-              "summary": _first_sentence(it.text), "topics": list(it.topics),
-              "tags": [re.sub(r"[^a-z0-9]+", "-", corpus.stories[it.slug].lower()).strip("-")]}
+              "summary": f"[{story}] {_first_sentence(it.text)}", "topics": list(it.topics),
+              "extra": {"story": story, "ecbplus_id": extra.get("id") or it.slug}}
         if extra.get("source"):
             fm["source"] = re.sub(r"[^a-z0-9]+", "-", str(extra["source"]).lower()).strip("-")
         if extra.get("url"):
@@ -469,7 +472,7 @@ def write_site(corpus: Corpus, out: Path) -> None:
         body = "\n\n".join(_md_paragraph(p) for p in it.text.split("\n") if p.strip())
         (year / f"{it.slug}.md").write_text(_front(fm) + body + "\n", encoding="utf-8")
     print(f"\nWrote {len(corpus.items)} articles and {len(by_topic)} topics to {out}.")
-    print("Each article is tagged with its story id, so a reader can check a related link.")
+    print("Each article's summary starts with its [story], so a reader can check a related link.")
     try:
         from .. import pipeline  # type: ignore[attr-defined]
     except ImportError:
@@ -482,7 +485,9 @@ def write_site(corpus: Corpus, out: Path) -> None:
         return
     try:
         result = _call_build(build, out)
-        print(f"Built with builder.pipeline.build: {result}")
+        pages = sum(getattr(result, "pages_by_kind", {}).values())
+        print(f"Built with builder.pipeline.build: {pages} pages in "
+              f"{getattr(result, 'out_dir', out / 'public')}")
     except Exception as exc:  # the pipeline is the lead's; report, do not hide
         print(f"builder.pipeline.build failed: {exc!r}; try `briefs build` in {out}.")
 

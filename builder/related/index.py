@@ -45,7 +45,9 @@ _DENSE_CELLS = 1 << 21
 """Largest scratch matrix for pair dot products (rows of a block x their distinct terms)."""
 _BLOCK_ENTRIES = 1 << 22
 """Largest number of candidate-vector entries gathered at once."""
-_EMPTY = np.zeros(0, dtype=np.int64)
+_EMPTY = np.zeros(0, dtype=np.int32)
+_EXPAND_CHUNK = 4096
+"""Rows expanded at once; bounds the scratch memory (about 150 MiB at 60 terms)."""
 
 
 @dataclass(frozen=True)
@@ -70,7 +72,7 @@ class _Ragged:
         lens = np.fromiter((len(a) for a in arrays), np.int64, len(arrays))
         self.offsets = np.zeros(len(arrays) + 1, dtype=np.int64)
         np.cumsum(lens, out=self.offsets[1:])
-        self.data = np.concatenate(arrays).astype(np.int64) if arrays else _EMPTY
+        self.data = np.concatenate(arrays) if arrays else _EMPTY
         self.extra: dict[int, np.ndarray] = {}
         self.n = len(arrays)
 
@@ -268,6 +270,7 @@ class RelatedIndex:
         self._topic_ids: dict[str, int] = {}
         self._tag_ids: dict[str, int] = {}
         self._source_ids: dict[str, int] = {}
+        self._ranks: np.ndarray | None = None        # alphabetical rank of each word id
         self._rev_nbrs: dict[int, set[int]] = {}   # id -> ids having it as a neighbour
         self._rev_pins: dict[str, set[int]] = {}   # slug -> ids pinning it
         self._topic_rel: dict[str, tuple[tuple[str, float, str], ...]] | None = None
@@ -292,8 +295,25 @@ class RelatedIndex:
         index = cls(config, topic_titles)
         ordered = sorted(items, key=lambda it: it.slug)
         _check_unique(ordered)
-        for item in ordered:
-            index._insert(item, feats[item.slug], bulk=True)
+        # All term ids and weights in one pass over the concatenated features.
+        feat_list = [feats[it.slug] for it in ordered]
+        lens = np.fromiter((f.terms.count("\n") + 1 if f.terms else 0 for f in feat_list),
+                           np.int64, len(feat_list))
+        words = "\n".join(f.terms for f in feat_list if f.terms).split("\n") if lens.sum() \
+            else []
+        get = index._vocab.get
+        ids = [get(w) for w in words]
+        if None in ids:
+            ids = [c if c is not None else index._term_id(w) for c, w in zip(ids, words)]
+        cols_all = np.array(ids, dtype=np.int32)
+        vals_all = np.frombuffer(b"".join(f.weights for f in feat_list),
+                                 dtype=np.uint16).astype(np.int32)
+        ends = np.cumsum(lens).tolist()
+        start = 0
+        for item, feat, end in zip(ordered, feat_list, ends):
+            index._insert(item, feat, bulk=True,
+                          vector=(cols_all[start:end], vals_all[start:end]))
+            start = end
         d = index._docs
         index._df = np.bincount(np.concatenate(d.vcols) if d.vcols else _EMPTY,
                                 minlength=len(index._terms)).astype(np.int64)
@@ -451,21 +471,26 @@ class RelatedIndex:
         return result
 
     # ------------------------------------------------------------------ storage
-    def _insert(self, item, feat: Features, bulk: bool = False) -> int:
-        """Store one article under a fresh id; ``bulk`` leaves df and postings to the caller."""
+    def _insert(self, item, feat: Features, bulk: bool = False,
+                vector: tuple[np.ndarray, np.ndarray] | None = None) -> int:
+        """Store one article under a fresh id; ``bulk`` leaves df and postings to the caller,
+        ``vector`` gives its term ids and weights when the caller has them already."""
         d = self._docs
         i = len(d)
         d.grow(i + 1)
-        get = self._vocab.get
-        terms = feat.term_list()
-        cols = [get(t) for t in terms]
-        if None in cols:
-            cols = [c if c is not None else self._term_id(t) for c, t in zip(cols, terms)]
+        if vector is None:
+            get = self._vocab.get
+            terms = feat.term_list()
+            cols = [get(t) for t in terms]
+            if None in cols:
+                cols = [c if c is not None else self._term_id(t) for c, t in zip(cols, terms)]
+            vector = (np.array(cols, dtype=np.int32),
+                      np.frombuffer(feat.weights, dtype=np.uint16).astype(np.int32))
         # Kept in the features' order (heaviest first): canonical, so no sort is needed.
         d.slug.append(item.slug)
         d.feat.append(feat)
-        d.vcols.append(np.array(cols, dtype=np.int64))
-        d.vvals.append(np.frombuffer(feat.weights, dtype=np.uint16).astype(np.int64))
+        d.vcols.append(vector[0])
+        d.vvals.append(vector[1])
         d.ecols.append(d.vcols[i])
         d.evals.append(d.vvals[i])
         topics = tuple(dict.fromkeys(item.topics))
@@ -473,9 +498,9 @@ class RelatedIndex:
         d.topic_slugs.append(topics)
         d.tag_slugs.append(tags)
         d.tcols.append(np.array(sorted({self._topic_ids.setdefault(t, len(self._topic_ids))
-                                        for t in topics}), dtype=np.int64))
+                                        for t in topics}), dtype=np.int32))
         d.gcols.append(np.array(sorted({self._tag_ids.setdefault(t, len(self._tag_ids))
-                                        for t in tags}), dtype=np.int64))
+                                        for t in tags}), dtype=np.int32))
         d.pins.append(tuple(item.pins))
         d.enabled.append(bool(item.enabled))
         d.nbrs.append(())
@@ -499,7 +524,7 @@ class RelatedIndex:
             grown[:len(self._df)] = self._df
             self._df = grown
         self._df[d.vcols[i]] += 1
-        for c in cols:
+        for c in d.vcols[i].tolist():
             post = self._postings.get(c)
             if post is not None:
                 post.add(i)
@@ -681,16 +706,18 @@ class RelatedIndex:
         indptr = np.zeros(len(ids) + 1, dtype=np.int64)
         np.cumsum(lens, out=indptr[1:])
         indices = np.concatenate([cols_of[i] for i in id_list]) if id_list else _EMPTY
+        # float32 holds every product of two weights (<= 10^6 < 2^24) and every partial sum
+        # of a dot product exactly, so sums do not depend on their order.
         if vals_of is None:
-            data = np.ones(len(indices), dtype=np.float64)
+            data = np.ones(len(indices), dtype=np.float32)
         else:
-            data = np.concatenate([vals_of[i] for i in id_list]).astype(np.float64) \
-                if id_list else np.zeros(0)
+            data = np.concatenate([vals_of[i] for i in id_list]).astype(np.float32) \
+                if id_list else np.zeros(0, dtype=np.float32)
         return pos, indptr, indices, data
 
     @staticmethod
     def _dots(pr: np.ndarray, pb: np.ndarray, store, width: int) -> np.ndarray:
-        """Exact dot products of the pairs' integer vectors (float64 holding integers).
+        """Exact dot products of the pairs' integer vectors (as float64).
 
         Pairs come sorted by row. A block of rows is scattered into a dense scratch matrix over
         the block's own terms; each candidate's entries are then gathered from it.
@@ -702,13 +729,12 @@ class RelatedIndex:
         cuts = np.flatnonzero(np.diff(pr)) + 1
         g_start = np.concatenate(([0], cuts))
         g_end = np.concatenate((cuts, [len(pr)]))
-        g_row = pr[g_start]
-        rp = pos[g_row]
+        rp = pos[pr[g_start]]
         g_len = indptr[rp + 1] - indptr[rp]
         bp_all = pos[pb]
         b_len_all = indptr[bp_all + 1] - indptr[bp_all]
-        g_entries = np.add.reduceat(b_len_all, g_start) if len(pb) else g_start
-        lmap = np.full(width + 1, -1, dtype=np.int64)
+        g_entries = np.add.reduceat(b_len_all, g_start)
+        lmap = np.full(width + 1, -1, dtype=np.int32)
         g = 0
         n_groups = len(g_start)
         while g < n_groups:
@@ -724,18 +750,22 @@ class RelatedIndex:
             r_ent = _ranges(indptr[rows_p], indptr[rows_p + 1])
             r_cols = indices[r_ent]
             uniq = np.unique(r_cols)
-            lmap[uniq] = np.arange(len(uniq))
-            dense = np.zeros((h - g, len(uniq) + 1), dtype=np.float64)
-            dense[np.repeat(np.arange(h - g), g_len[g:h]), lmap[r_cols]] = data[r_ent]
+            lmap[uniq] = np.arange(len(uniq), dtype=np.int32)
+            ncol = len(uniq) + 1                      # the last column stays zero
+            dense = np.zeros((h - g) * ncol, dtype=np.float32)
+            dense[np.repeat(np.arange(h - g) * ncol, g_len[g:h]) + lmap[r_cols]] = data[r_ent]
             s, e = int(g_start[g]), int(g_end[h - 1])
             bp = bp_all[s:e]
+            blen = b_len_all[s:e]
             b_ent = _ranges(indptr[bp], indptr[bp + 1])
-            pair_of = np.repeat(np.arange(e - s), b_len_all[s:e])
-            row_of_pair = np.repeat(np.arange(h - g), g_end[g:h] - g_start[g:h])
             local = lmap[indices[b_ent]]
-            local[local < 0] = len(uniq)   # the all-zero column
-            prod = dense[row_of_pair[pair_of], local] * data[b_ent]
-            out[s:e] = np.bincount(pair_of, weights=prod, minlength=e - s)
+            local[local < 0] = ncol - 1
+            row_base = np.repeat(np.arange(h - g) * ncol, g_end[g:h] - g_start[g:h])
+            prod = dense.take(np.repeat(row_base, blen) + local) * data[b_ent]
+            full = blen > 0
+            if full.any():
+                starts = np.concatenate(([0], np.cumsum(blen)[:-1]))[full]
+                out[s:e][full] = np.add.reduceat(prod, starts)
             lmap[uniq] = -1
             g = h
         return out
@@ -814,7 +844,7 @@ class RelatedIndex:
     def _expand(self, rows: list[int]) -> None:
         """Blend each row's vector with its neighbours' (module docstring, step 3).
 
-        Vectorised over all rows: entries of e(a) = |N| v(a) + sum v(n) are summed per
+        Vectorised over chunks of rows: entries of e(a) = |N| v(a) + sum v(n) are summed per
         (row, term) in integers, cut to the heaviest max_terms per row (ties by the word
         itself, never by internal ids), scaled to unit length and rounded.
         """
@@ -823,10 +853,27 @@ class RelatedIndex:
         for i in rows:
             if not d.nbrs[i]:
                 d.ecols[i], d.evals[i] = d.vcols[i], d.vvals[i]
-        if not with_nb:
+        ranks = self._word_ranks(len(with_nb) * 3 * self.config.max_terms)
+        for start in range(0, len(with_nb), _EXPAND_CHUNK):
+            self._expand_chunk(with_nb[start:start + _EXPAND_CHUNK], ranks)
+
+    def _word_ranks(self, expected_entries: int) -> np.ndarray | None:
+        """Alphabetical rank of every word id, cached; None means "rank locally" (cheaper
+        for a handful of rows than sorting the whole vocabulary)."""
+        if expected_entries < 20000:
+            return None
+        if self._ranks is None or len(self._ranks) != len(self._terms):
+            words = np.array(self._terms, dtype=object)
+            self._ranks = np.empty(len(words), dtype=np.int64)
+            self._ranks[np.argsort(words, kind="stable")] = np.arange(len(words))
+        return self._ranks
+
+    def _expand_chunk(self, rows: list[int], ranks: np.ndarray | None) -> None:
+        if not rows:
             return
+        d = self._docs
         src_row, src_doc, factor = [], [], []
-        for r, i in enumerate(with_nb):
+        for r, i in enumerate(rows):
             nb = d.nbrs[i]
             src_row.append(r)
             src_doc.append(i)
@@ -836,32 +883,47 @@ class RelatedIndex:
                 src_doc.append(j)
                 factor.append(1)
         lens = np.fromiter((len(d.vcols[j]) for j in src_doc), np.int64, len(src_doc))
-        cols = np.concatenate([d.vcols[j] for j in src_doc])
-        vals = np.concatenate([d.vvals[j] for j in src_doc]) * np.repeat(factor, lens)
+        cols = np.concatenate([d.vcols[j] for j in src_doc]).astype(np.int64)
+        vals = np.concatenate([d.vvals[j] for j in src_doc]).astype(np.int64) \
+            * np.repeat(np.asarray(factor, dtype=np.int64), lens)
         row = np.repeat(np.asarray(src_row, dtype=np.int64), lens)
-        width = len(self._terms) + 1
-        keys, inv = np.unique(row * width + cols, return_inverse=True)
-        raw = np.bincount(inv, weights=vals).astype(np.int64)
-        row, cols = keys // width, keys % width
-        uniq_cols, col_inv = np.unique(cols, return_inverse=True)
-        words = np.array([self._terms[c] for c in uniq_cols.tolist()], dtype=object)
-        word_rank = np.empty(len(uniq_cols), dtype=np.int64)
-        word_rank[np.argsort(words, kind="stable")] = np.arange(len(uniq_cols))
-        order = np.lexsort((word_rank[col_inv], -raw, row))
-        row, cols, raw = row[order], cols[order], raw[order]
-        starts = np.concatenate(([0], np.flatnonzero(np.diff(row)) + 1))
-        rank_in_row = np.arange(len(row)) - np.repeat(starts, np.diff(np.append(starts, len(row))))
-        top = rank_in_row < self.config.max_terms
+        # Sum per (row, word): one sort of a combined key, then segment sums.
+        key = row * (len(self._terms) + 1) + cols
+        order = np.argsort(key, kind="stable")
+        key = key[order]
+        firsts = np.concatenate(([0], np.flatnonzero(np.diff(key)) + 1))
+        raw = np.add.reduceat(vals[order], firsts) if len(key) else vals
+        row, cols = row[order][firsts], cols[order][firsts]
+        # Heaviest first within a row, then alphabetical.
+        if ranks is None:
+            uniq, inv = np.unique(cols, return_inverse=True)
+            words = np.array([self._terms[c] for c in uniq.tolist()], dtype=object)
+            local = np.empty(len(uniq), dtype=np.int64)
+            local[np.argsort(words, kind="stable")] = np.arange(len(uniq))
+            rank = local[inv]
+        else:
+            rank = ranks[cols]
+        raw_bits = max(1, int(raw.max()).bit_length()) if len(raw) else 1
+        rank_bits = max(1, int(rank.max()).bit_length()) if len(rank) else 1
+        if raw_bits + rank_bits + max(1, len(rows).bit_length()) < 63:
+            top = np.argsort((row << (raw_bits + rank_bits))
+                             | (((1 << raw_bits) - 1 - raw) << rank_bits) | rank)
+        else:  # pragma: no cover - needs absurd weights or vocabularies
+            top = np.lexsort((rank, -raw, row))
         row, cols, raw = row[top], cols[top], raw[top]
+        starts = np.concatenate(([0], np.flatnonzero(np.diff(row)) + 1))
+        position = np.arange(len(row)) - np.repeat(starts, np.diff(np.append(starts, len(row))))
+        keep = position < self.config.max_terms
+        row, cols, raw = row[keep], cols[keep], raw[keep]
         norm = np.sqrt(np.bincount(row, weights=(raw * raw).astype(np.float64),
-                                   minlength=len(with_nb)))
+                                   minlength=len(rows)))
         q = np.rint(raw * WEIGHT_SCALE / norm[row]).astype(np.int64)
         keep = q > 0
         row, cols, q = row[keep], cols[keep], q[keep]
-        order = np.lexsort((cols, row))
-        row, cols, q = row[order], cols[order], q[order]
-        bounds = np.searchsorted(row, np.arange(len(with_nb) + 1))
-        for r, i in enumerate(with_nb):
+        order = np.argsort((row << 32) | cols)
+        row, cols, q = row[order], cols[order].astype(np.int32), q[order].astype(np.int32)
+        bounds = np.searchsorted(row, np.arange(len(rows) + 1))
+        for r, i in enumerate(rows):
             a, b = bounds[r], bounds[r + 1]
             d.ecols[i] = cols[a:b].copy()
             d.evals[i] = q[a:b].copy()
