@@ -60,7 +60,8 @@ LEADING_WORD_ZIPF = 5.5
 _TOKEN = re.compile(r"\w+(?:['\u2019.,]\w+)*")
 _NUMBER = re.compile(r"[\d.,]+")
 # A capitalised word at the start of a sentence or paragraph says nothing about being a name.
-_SENTENCE_START = re.compile(r"(?:\A|[.!?:]['\"\u201d\u2019)]*\s+|\n\s*)['\"\u201c\u2018(]*([A-Z]\w*)")
+# (Searched in "\n" + text, so that the first word counts as a sentence start too.)
+_SENTENCE_START = re.compile(r"(?:[.!?:][\"'\u201d\u2019)]*\s+|\n\s*)[\"'\u201c\u2018(]*([A-Z]\w*)")
 # Runs of two or more capitalised words, allowing a few lowercase particles inside
 # ("Hayat Tahrir al Sham", "Bank of England"). Joined by single spaces or hyphens only.
 _NAME = re.compile(
@@ -124,61 +125,74 @@ def text_features(title: str, text: str, *, title_weight: float = 1.5, max_terms
     # article has about 250), which is what keeps this under a millisecond.
     body_tokens = _TOKEN.findall(text)
     head_tokens = _TOKEN.findall(title)
-    body = Counter(body_tokens)
-    head = Counter(head_tokens)
 
-
-    tf: dict[str, float] = {}
-    total: dict[str, int] = {}
+    # Occurrences per word (lowercase key, possessive 's dropped), capitalised occurrences,
+    # the commonest capitalised spelling, and which words the body also writes in lowercase.
+    # This loop runs once per distinct spelling (about 250 in a 5 KB article).
+    tf_body: dict[str, int] = {}
     capital: dict[str, int] = {}
-    lowercase: set[str] = set()
     spelling: dict[str, tuple[int, str]] = {}
-    for counts, factor in ((body, 1.0), (head, title_weight)):
-        for token, n in counts.items():
-            if "\u2019" in token:
-                token = token.replace("\u2019", "'")
-            if token.endswith("'s") or token.endswith("'S"):
+    lowercase: set[str] = set()
+    for token, n in Counter(body_tokens).items():
+        if "'" in token or "\u2019" in token:
+            token = token.replace("\u2019", "'")
+            if token[-2:] in ("'s", "'S"):
                 token = token[:-2]
+        if token[0].isupper():
             k = token.lower()
-            tf[k] = tf.get(k, 0.0) + n * factor
-            total[k] = total.get(k, 0) + n
-            if token[0].isupper():
-                if factor == 1.0:  # headline case in titles says nothing about names
-                    capital[k] = capital.get(k, 0) + n
-                best = spelling.get(k)
-                if best is None or (n, token) > best:  # most frequent spelling, then largest
-                    spelling[k] = (n, token)
-            elif factor == 1.0:
-                lowercase.add(k)
+            capital[k] = capital.get(k, 0) + n
+            best = spelling.get(k)
+            if best is None or (n, token) > best:  # most frequent spelling, then largest
+                spelling[k] = (n, token)
+        else:
+            k = token if token.islower() else token.lower()
+            lowercase.add(k)
+        tf_body[k] = tf_body.get(k, 0) + n
+    tf_head: dict[str, int] = {}
+    for token, n in Counter(head_tokens).items():
+        if "'" in token or "\u2019" in token:
+            token = token.replace("\u2019", "'")
+            if token[-2:] in ("'s", "'S"):
+                token = token[:-2]
+        k = token.lower()
+        tf_head[k] = tf_head.get(k, 0) + n
+        if token[0].isupper():  # headline case: a spelling to show, not a sign of a name
+            best = spelling.get(k)
+            if best is None or (n, token) > best:
+                spelling[k] = (n, token)
+    tf: dict[str, float] = dict(tf_body)
+    for k, n in tf_head.items():
+        tf[k] = tf.get(k, 0) + n * title_weight
 
     # A capital at the start of a sentence ("Officials said") does not make a word a name.
-    for token, n in Counter(_SENTENCE_START.findall(text)).items():
-        k = token.lower()
-        if k in capital:
-            capital[k] -= n
+    if capital:
+        for token, n in Counter(_SENTENCE_START.findall("\n" + text)).items():
+            k = token.lower()
+            if k in capital:
+                capital[k] -= n
+    names_like = {k for k, c in capital.items()
+                  if c * 2 > tf_body.get(k, 0) + tf_head.get(k, 0)}
 
     scored: list[tuple[float, str]] = []
+    get = table.get
+    sqrt = math.sqrt
     for term, f in tf.items():
+        if len(term) < 2:
+            continue
         if rarity is not None:
-            r = rarity(term) if len(term) > 1 else 0.0
-            if r > 0:
-                w = math.sqrt(f) * r
-                if capital.get(term, 0) * 2 > total[term]:
-                    w *= NAME_BOOST
-                scored.append((-w, term))
-            continue
-        if term[0].isdigit():
-            if len(term) < 2:
+            r = rarity(term)
+            if r <= 0:
                 continue
-            z = NUMBER_ZIPF if _NUMBER.fullmatch(term) else table.get(term, UNKNOWN_ZIPF)
-        elif len(term) < 2:
-            continue
+            w = sqrt(f) * r
         else:
-            z = table.get(term, UNKNOWN_ZIPF)
-        if z >= RARITY_CEILING:
-            continue
-        w = math.sqrt(f) * (RARITY_CEILING - z)
-        if capital.get(term, 0) * 2 > total[term]:
+            z = get(term)
+            if z is None:
+                z = NUMBER_ZIPF if term[0].isdigit() and _NUMBER.fullmatch(term) \
+                    else UNKNOWN_ZIPF
+            elif z >= RARITY_CEILING:
+                continue
+            w = sqrt(f) * (RARITY_CEILING - z)
+        if term in names_like:
             w *= NAME_BOOST
         scored.append((-w, term))
     scored.sort()
