@@ -10,6 +10,7 @@
 
 from __future__ import annotations
 
+from functools import lru_cache
 from typing import Mapping
 
 from .text import WEIGHT_SCALE, Features
@@ -23,13 +24,13 @@ MIN_SHARED_WEIGHT = 0.004 * WEIGHT_SCALE * WEIGHT_SCALE
 def reasons_for(fa: Features, fb: Features, topics_a, topics_b, tags_a, tags_b,
                 when_a: int, when_b: int, topic_titles: Mapping[str, str]) -> tuple[str, ...]:
     out: list[str] = []
-    shared_topics = [t for t in topics_a if t in set(topics_b)]
+    shared_topics = [t for t in topics_a if t in topics_b]
     if shared_topics:
         out.append(f"same topic: {topic_titles.get(shared_topics[0], shared_topics[0])}")
     about = shared_terms(fa, fb)
     if about:
         out.append("also about " + ", ".join(about))
-    shared_tags = [t for t in tags_a if t in set(tags_b)]
+    shared_tags = [t for t in tags_a if t in tags_b]
     if shared_tags:
         out.append("also tagged " + ", ".join(shared_tags[:3]))
     when = _relative_time(when_b - when_a)
@@ -39,28 +40,56 @@ def reasons_for(fa: Features, fb: Features, topics_a, topics_b, tags_a, tags_b,
 
 
 def shared_terms(fa: Features, fb: Features, limit: int = MAX_ABOUT) -> list[str]:
-    """Names and words both articles contain, most telling first, as article a spells them."""
-    names_b = {key for key, _ in fb.name_list()}
+    """Names and words both articles contain, most telling first, as article a spells them.
+
+    Names shared by both come first (a's order); then the shared words whose weights multiply
+    highest (ties alphabetical), leaving out words already inside a chosen name.
+    """
+    names_a, terms_a, forms_a, _ = _parsed(fa)
+    _, _, _, b = _parsed(fb)
+    names_b, weight_b, top_b = b
     chosen: list[str] = []
     covered: set[str] = set()
-    for key, spelt in fa.name_list():
+    for key, spelt in names_a:
         if len(chosen) >= limit:
             break
-        words = set(key.split())
-        if key in names_b and not words <= covered:
-            chosen.append(spelt)
-            covered |= words
-    if len(chosen) < limit:
-        wb = dict(zip(fb.term_list(), fb.weight_list()))
-        scored = []
-        for term, w, form in zip(fa.term_list(), fa.weight_list(), fa.form_list()):
-            other = wb.get(term)
-            if other is not None and term not in covered and w * other >= MIN_SHARED_WEIGHT:
-                scored.append((-w * other, term, form))
-        scored.sort()
-        for _, term, form in scored[:limit - len(chosen)]:
-            chosen.append(form)
+        if key in names_b:
+            words = set(key.split(" "))
+            if not words <= covered:
+                chosen.append(spelt)
+                covered |= words
+    need = limit - len(chosen)
+    if need > 0 and top_b:
+        best: list[tuple[int, str]] = []   # (-product, term), best first
+        for term, w in terms_a:            # heaviest first, so we can stop early
+            if len(best) == need and w * top_b < -best[-1][0]:
+                break
+            other = weight_b.get(term)
+            if other is None or term in covered:
+                continue
+            product = w * other
+            if product >= MIN_SHARED_WEIGHT:
+                best.append((-product, term))
+                best.sort()
+                del best[need:]
+        chosen.extend(forms_a.get(term, term) for _, term in best)
     return chosen
+
+
+@lru_cache(maxsize=4096)
+def _parsed(f: Features):
+    """Features unpacked for reasons, cached (rendering asks for about five links an article,
+    and each article is linked from about five others): a's side -- names as (key, spelling),
+    (term, weight) heaviest first, spelling by term where it differs -- and b's side -- name
+    keys, weight by term, and the largest weight."""
+    names: list[tuple[str, str]] = []
+    if f.names:
+        names = list(zip(f.names.replace("-", " ").lower().split("\n"), f.names.split("\n")))
+    terms = f.term_list()
+    weights = f.weight_list()
+    forms = {t: form for t, form in zip(terms, f.forms.split("\n")) if form} if f.forms else {}
+    as_b = ({key for key, _ in names}, dict(zip(terms, weights)), max(weights, default=0))
+    return names, list(zip(terms, weights)), forms, as_b
 
 
 def _relative_time(seconds: int) -> str:
