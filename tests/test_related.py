@@ -193,6 +193,17 @@ def test_shared_terms_never_name_a_word_one_text_lacks():
     assert "Dargahan" not in named and "Villages" not in named
 
 
+def test_shared_multi_word_names_are_named_whole():
+    a = RelatedInput("a", "Lohan checks in", "Lindsay Lohan checked into the Betty Ford Center "
+                     "on Thursday, her lawyer Shawn Holley said.", BASE)
+    b = RelatedInput("b", "Lohan leaves", "A week after arriving, Lindsay Lohan left the Betty "
+                     "Ford Center for a clinic in Malibu.", BASE)
+    config = RelatedConfig()
+    named = shared_terms(features(a, config), features(b, config))
+    assert "Betty Ford Center" in named and "Lindsay Lohan" in named
+    assert "Betty" not in named and "Lohan" not in named  # not repeated inside a name
+
+
 def test_undated_imports_get_no_time_reason():
     items = [dataclasses.replace(it, date=BASE) for it in corpus()]
     index = build(items)

@@ -42,37 +42,43 @@ def reasons_for(fa: Features, fb: Features, topics_a, topics_b, tags_a, tags_b,
 def shared_terms(fa: Features, fb: Features, limit: int = MAX_ABOUT) -> list[str]:
     """Names and words both articles contain, most telling first, as article a spells them.
 
-    Names shared by both come first (a's order); then the shared words whose weights multiply
-    highest (ties alphabetical), leaving out words already inside a chosen name.
+    A shared word counts by the product of its two weights, a shared name by its best word's;
+    on a tie a name goes first (it says more), then alphabetical. Words inside a chosen name
+    are not repeated, and a name made only of words already shown is skipped.
     """
     names_a, terms_a, forms_a, _ = _parsed(fa)
-    _, _, _, b = _parsed(fb)
-    names_b, weight_b, top_b = b
+    _, _, _, (names_b, weight_b, top_b) = _parsed(fb)
+    if not top_b:
+        return []
+    weight_a = dict(terms_a)
+    items: list[tuple[int, int, str, str]] = []   # (-score, 0 name / 1 word, key, shown)
+    for key, spelt in names_a:
+        if key in names_b:
+            best = max((weight_a.get(w, 0) * weight_b.get(w, 0) for w in key.split(" ")),
+                       default=0)
+            if best >= MIN_SHARED_WEIGHT:
+                items.append((-best, 0, key, spelt))
+    # The best shared words: walk a's words heaviest first, stop once none can catch up.
+    want = limit + 6
+    words: list[tuple[int, int, str, str]] = []
+    for term, w in terms_a:
+        if len(words) >= want and w * top_b < -words[-1][0]:
+            break
+        other = weight_b.get(term)
+        if other is not None and w * other >= MIN_SHARED_WEIGHT:
+            words.append((-w * other, 1, term, forms_a.get(term, term)))
+            words.sort()
+            del words[want:]
     chosen: list[str] = []
     covered: set[str] = set()
-    for key, spelt in names_a:
+    for _, kind, key, shown in sorted(items + words):
         if len(chosen) >= limit:
             break
-        if key in names_b:
-            words = set(key.split(" "))
-            if not words <= covered:
-                chosen.append(spelt)
-                covered |= words
-    need = limit - len(chosen)
-    if need > 0 and top_b:
-        best: list[tuple[int, str]] = []   # (-product, term), best first
-        for term, w in terms_a:            # heaviest first, so we can stop early
-            if len(best) == need and w * top_b < -best[-1][0]:
-                break
-            other = weight_b.get(term)
-            if other is None or term in covered:
-                continue
-            product = w * other
-            if product >= MIN_SHARED_WEIGHT:
-                best.append((-product, term))
-                best.sort()
-                del best[need:]
-        chosen.extend(forms_a.get(term, term) for _, term in best)
+        parts = set(key.split(" "))
+        if parts <= covered:
+            continue
+        chosen.append(shown)
+        covered |= parts
     return chosen
 
 
