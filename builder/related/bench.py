@@ -130,7 +130,8 @@ def main(argv=None) -> int:
         changed, uw, uc = timed(index.update, [edited], {edited.slug: f}, [])
         items[items.index(victim)] = edited
         line = (f"update #{k + 1} (one article edited): {1000 * uw:.0f} ms wall, "
-                f"{1000 * uc:.0f} ms CPU, features {1000 * fw1:.1f} ms; {len(changed)} slugs changed")
+                f"{1000 * uc:.0f} ms CPU, features {1000 * fw1:.1f} ms; "
+                f"{len(changed)} slugs changed")
         if args.verify:
             fresh = RelatedIndex.build(items, feats, config, corpus.topic_titles)
             same = all(index.related(it.slug) == fresh.related(it.slug)

@@ -92,7 +92,7 @@ _FLOAT_KEYS = {"min_score": 0.0, "story_score": 0.0, "story_ratio": 0.0,
 
 
 def from_mapping(data: Mapping[str, Any] | None) -> tuple[RelatedConfig, list[str]]:
-    """Build a config from the parsed ``related:`` mapping; unknown keys and bad values are problems.
+    """A config from the parsed ``related:`` mapping; unknown keys and bad values are problems.
 
     Returns the config (defaults where a value was bad) and the list of problems, each naming
     its key as ``related.<key>``. ``related: false`` is accepted as ``enabled: false``.

@@ -36,7 +36,7 @@ class Corpus:
 
 
 def load_jsonl(path: str | os.PathLike, *, with_topics: bool = False) -> Corpus:
-    """ECB+ format: one JSON object per line with id, title, text, story, topic (, date, source, url).
+    """ECB+ format: one JSON object a line: id, title, text, story, topic (, date, source, url).
 
     Every article gets the same date and no source: in ECB+ both are present almost only for
     the articles of the newer "ecbplus" half, so using them would tell the two look-alike
@@ -116,7 +116,7 @@ def _slug_list(values: Iterable) -> tuple[str, ...]:
 
 
 def read_article(path: Path) -> tuple[RelatedInput, dict]:
-    """One ``content/articles/**/<slug>.md`` file as a RelatedInput (drafts are the caller's job)."""
+    """One ``content/articles/**/<slug>.md`` as a RelatedInput (drafts are the caller's job)."""
     raw = path.read_text(encoding="utf-8")
     m = _FRONT.match(raw)
     meta = (_yaml_load(m.group(1)) if m else None) or {}

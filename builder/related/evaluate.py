@@ -34,7 +34,6 @@ import argparse
 import hashlib
 import json
 import math
-import os
 import re
 import sys
 import time
@@ -434,12 +433,13 @@ def write_site(corpus: Corpus, out: Path) -> None:
     topics = out / "content" / "topics"
     articles.mkdir(parents=True, exist_ok=True)
     topics.mkdir(parents=True, exist_ok=True)
+    description = (f"{len(corpus.items)} labeled news articles from ECB+ (CC BY 3.0 annotations; "
+                   "texts remain their publishers'). Related lists come from briefs.")
     (out / "site.yaml").write_text(
         "title: ECB+ related-stories evaluation\n"
         "base_url: http://localhost:8000/\n"
         "language: en\n"
-        f"description: {json.dumps(f'{len(corpus.items)} labeled news articles from ECB+ (CC BY 3.0 annotations; texts remain their publishers). Related lists come from briefs.')}\n",
-        encoding="utf-8")
+        f"description: {json.dumps(description)}\n", encoding="utf-8")
     by_topic = defaultdict(list)
     for it in corpus.items:
         for t in it.topics:

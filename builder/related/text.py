@@ -12,8 +12,8 @@ A word's weight is ``sqrt(count) * rarity``:
   half their occurrences (headline-case titles and sentence starts do not count);
 - numbers of two or more characters (years, tolls, magnitudes) count as rare words (Zipf 3).
 The ``max_terms`` heaviest words are kept and the vector is scaled to unit length, then stored as
-integers (``WEIGHT_SCALE`` stands for 1.0) so that dot products are exact and do not depend on the order
-they are summed in: a clean build and an incremental one compute bit-identical scores.
+integers (``WEIGHT_SCALE`` stands for 1.0) so that dot products are exact and do not depend on the
+order they are summed in: a clean build and an incremental one compute bit-identical scores.
 
 Every constant here was chosen on the ECB+ tuning part (docs/related.md lists the alternatives
 tried); ``FEATURES_VERSION`` changes whenever the output of ``features()`` does.
