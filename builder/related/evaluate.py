@@ -11,7 +11,7 @@ FILE is either ECB+-style JSON lines (``id, title, text, story, topic``, e.g.
 Printed, from one run: precision@5 and recall@5 of briefs and of three baselines --
 (a) metadata only with Hugo's weights (topics 100, tags 80, same year 10, threshold 80),
 (b) plain TF-IDF cosine (scikit-learn's settings: sublinear tf, English stop words, smooth
-idf, title counted twice; reimplemented with numpy so the command needs no scikit-learn),
+idf, title counted twice; reimplemented with scipy.sparse, so no scikit-learn is needed),
 (c) the 5 newest articles sharing a topic -- for ECB+ in two settings, text only and with the
 coarse ``topic`` given as each article's topic. Also printed: briefs with the site's own
 document frequencies instead of the English table (corpus IDF), briefs without neighbour
@@ -357,7 +357,10 @@ def evaluate_setting(corpus: Corpus, config: RelatedConfig, part: str, baselines
         cidf = run_briefs(corpus, config, rarity=corpus_rarity(corpus, config.weights.title))
         add("briefs with corpus IDF", cidf.lists)
         add("(a) metadata only, Hugo weights", baseline_hugo(corpus))
-        add("(b) TF-IDF cosine", baseline_tfidf(corpus, everyone))
+        try:
+            add("(b) TF-IDF cosine", baseline_tfidf(corpus, everyone))
+        except ImportError:  # scipy is needed by this baseline only
+            print("| (b) TF-IDF cosine | skipped: needs scipy | | | |", file=out)
         add("(c) 5 newest sharing a topic", baseline_newest_in_topic(corpus))
     print(f"\n{len(queries)} {part} queries of {len(everyone)}; precision@5 ceiling "
           f"(story sizes) {ceiling(corpus, queries):.3f}. briefs: features {run.features_s:.2f} s, "
