@@ -46,11 +46,10 @@ def shared_terms(fa: Features, fb: Features, limit: int = MAX_ABOUT) -> list[str
     on a tie a name goes first (it says more), then alphabetical. Words inside a chosen name
     are not repeated, and a name made only of words already shown is skipped.
     """
-    names_a, terms_a, forms_a, _ = _parsed(fa)
+    names_a, terms_a, forms_a, (_, weight_a, _) = _parsed(fa)
     _, _, _, (names_b, weight_b, top_b) = _parsed(fb)
     if not top_b:
         return []
-    weight_a = dict(terms_a)
     items: list[tuple[int, int, str, str]] = []   # (-score, 0 name / 1 word, key, shown)
     for key, spelt in names_a:
         if key in names_b:
