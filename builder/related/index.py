@@ -37,6 +37,7 @@ from typing import Mapping, Sequence
 import numpy as np
 
 from .config import RelatedConfig
+from .reasons import prepare, reasons_for
 from .text import WEIGHT_SCALE, Features
 
 _DOT_SCALE = float(WEIGHT_SCALE * WEIGHT_SCALE)
@@ -334,8 +335,10 @@ class RelatedIndex:
             return ()
         out = []
         d = self._docs
-        for j, score, pinned in self._assemble(i, d.rel[i], d.pinned[i]):
-            reasons = self._reasons(i, j)
+        links = self._assemble(i, d.rel[i], d.pinned[i])
+        prepared = prepare(d.feat[i]) if links else None
+        for j, score, pinned in links:
+            reasons = self._reasons(i, j, prepared)
             if pinned:
                 reasons = ("picked by the editor",) + reasons
             out.append(RelatedLink(d.slug[j], score, reasons))
@@ -1129,10 +1132,9 @@ class RelatedIndex:
         return {t: tuple(sorted(v, key=lambda e: (-e[1], e[0]))[:self.config.count])
                 for t, v in rel.items()}
 
-    def _reasons(self, i: int, j: int) -> tuple[str, ...]:
-        from .reasons import reasons_for
+    def _reasons(self, i: int, j: int, prepared=None) -> tuple[str, ...]:
         d = self._docs
-        return reasons_for(d.feat[i], d.feat[j], d.topic_slugs[i], d.topic_slugs[j],
+        return reasons_for(prepared or d.feat[i], d.feat[j], d.topic_slugs[i], d.topic_slugs[j],
                            d.tag_slugs[i], d.tag_slugs[j], int(d.when[i]), int(d.when[j]),
                            self.topic_titles)
 

@@ -10,7 +10,8 @@
 
 from __future__ import annotations
 
-from functools import lru_cache
+from array import array
+from heapq import nsmallest
 from typing import Mapping
 
 from .text import WEIGHT_SCALE, Features
@@ -21,8 +22,10 @@ MIN_SHARED_WEIGHT = 0.004 * WEIGHT_SCALE * WEIGHT_SCALE
 """A shared word is worth naming when its weights multiply to at least this (unit vectors)."""
 
 
-def reasons_for(fa: Features, fb: Features, topics_a, topics_b, tags_a, tags_b,
+def reasons_for(fa: "Features | Prepared", fb: Features, topics_a, topics_b, tags_a, tags_b,
                 when_a: int, when_b: int, topic_titles: Mapping[str, str]) -> tuple[str, ...]:
+    """Reasons for showing b under a; ``fa`` may be ``prepare(a's features)`` when a has
+    several links (it is then unpacked once)."""
     out: list[str] = []
     shared_topics = [t for t in topics_a if t in topics_b]
     if shared_topics:
@@ -39,62 +42,63 @@ def reasons_for(fa: Features, fb: Features, topics_a, topics_b, tags_a, tags_b,
     return tuple(out)
 
 
-def shared_terms(fa: Features, fb: Features, limit: int = MAX_ABOUT) -> list[str]:
+class Prepared:
+    """One article's features unpacked for the "also about" reason: its names with their
+    words, weight by term, and spellings where they differ from the term."""
+
+    __slots__ = ("names", "weights", "forms")
+
+    def __init__(self, f: Features) -> None:
+        self.names = []
+        if f.names:
+            for key, spelt in zip(f.names.replace("-", " ").lower().split("\n"),
+                                  f.names.split("\n")):
+                self.names.append((key, spelt, key.split(" ")))
+        terms = f.term_list()
+        self.weights = dict(zip(terms, array("H", f.weights)))
+        self.forms = {t: form for t, form in zip(terms, f.forms.split("\n")) if form} \
+            if f.forms else {}
+
+
+def prepare(f: Features) -> Prepared:
+    return f if isinstance(f, Prepared) else Prepared(f)
+
+
+def shared_terms(fa: "Features | Prepared", fb: Features, limit: int = MAX_ABOUT) -> list[str]:
     """Names and words both articles contain, most telling first, as article a spells them.
 
     A shared word counts by the product of its two weights, a shared name by its best word's;
     on a tie a name goes first (it says more), then alphabetical. Words inside a chosen name
     are not repeated, and a name made only of words already shown is skipped.
     """
-    names_a, terms_a, forms_a, (_, weight_a, _) = _parsed(fa)
-    _, _, _, (names_b, weight_b, top_b) = _parsed(fb)
-    if not top_b:
-        return []
+    a = prepare(fa)
+    weight_a = a.weights
+    weight_b = dict(zip(fb.terms.split("\n"), array("H", fb.weights))) if fb.terms else {}
     items: list[tuple[int, int, str, str]] = []   # (-score, 0 name / 1 word, key, shown)
-    for key, spelt in names_a:
-        if key in names_b:
-            best = max((weight_a.get(w, 0) * weight_b.get(w, 0) for w in key.split(" ")),
-                       default=0)
-            if best >= MIN_SHARED_WEIGHT:
-                items.append((-best, 0, key, spelt))
-    # The best shared words: walk a's words heaviest first, stop once none can catch up.
-    want = limit + 6
-    words: list[tuple[int, int, str, str]] = []
-    for term, w in terms_a:
-        if len(words) >= want and w * top_b < -words[-1][0]:
-            break
-        other = weight_b.get(term)
-        if other is not None and w * other >= MIN_SHARED_WEIGHT:
-            words.append((-w * other, 1, term, forms_a.get(term, term)))
-            words.sort()
-            del words[want:]
+    name_words = 0
+    if a.names and fb.names:
+        names_b = set(fb.names.replace("-", " ").lower().split("\n"))
+        for key, spelt, parts in a.names:
+            if key in names_b:
+                best = max(weight_a.get(w, 0) * weight_b.get(w, 0) for w in parts)
+                if best >= MIN_SHARED_WEIGHT:
+                    items.append((-best, 0, key, spelt))
+                    name_words += len(parts)
+    words = [(-weight_a[t] * weight_b[t], 1, t, t) for t in weight_a.keys() & weight_b.keys()]
+    words = [w for w in words if w[0] <= -MIN_SHARED_WEIGHT]
+    if len(words) > limit + name_words:  # enough to fill the list after names cover some
+        words = nsmallest(limit + name_words, words)
     chosen: list[str] = []
     covered: set[str] = set()
     for _, kind, key, shown in sorted(items + words):
         if len(chosen) >= limit:
             break
-        parts = set(key.split(" "))
+        parts = set(key.split(" ")) if kind == 0 else {key}
         if parts <= covered:
             continue
-        chosen.append(shown)
+        chosen.append(shown if kind == 0 else a.forms.get(key, key))
         covered |= parts
     return chosen
-
-
-@lru_cache(maxsize=4096)
-def _parsed(f: Features):
-    """Features unpacked for reasons, cached (rendering asks for about five links an article,
-    and each article is linked from about five others): a's side -- names as (key, spelling),
-    (term, weight) heaviest first, spelling by term where it differs -- and b's side -- name
-    keys, weight by term, and the largest weight."""
-    names: list[tuple[str, str]] = []
-    if f.names:
-        names = list(zip(f.names.replace("-", " ").lower().split("\n"), f.names.split("\n")))
-    terms = f.term_list()
-    weights = f.weight_list()
-    forms = {t: form for t, form in zip(terms, f.forms.split("\n")) if form} if f.forms else {}
-    as_b = ({key for key, _ in names}, dict(zip(terms, weights)), max(weights, default=0))
-    return names, list(zip(terms, weights)), forms, as_b
 
 
 def _relative_time(seconds: int) -> str:
