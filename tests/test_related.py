@@ -184,6 +184,18 @@ def test_reasons_are_present_and_true_of_both_articles():
     assert checked > 100
 
 
+def test_index_reasons_match_the_reference_implementation():
+    items = corpus()
+    config = RelatedConfig()
+    feats = {it.slug: features(it, config) for it in items}
+    index = RelatedIndex.build(items, feats, config, topic_titles())
+    for item in items:
+        for link in index.related(item.slug):
+            about = [r for r in link.reasons if r.startswith("also about ")]
+            expected = shared_terms(feats[item.slug], feats[link.slug])
+            assert about == (["also about " + ", ".join(expected)] if expected else [])
+
+
 def test_shared_terms_never_name_a_word_one_text_lacks():
     a = RelatedInput("a", "Qeshm quake", "Villages near Qeshm and Dargahan collapsed.", BASE)
     b = RelatedInput("b", "Qeshm aftershock", "Tents were handed out in Qeshm.", BASE)

@@ -11,7 +11,6 @@
 from __future__ import annotations
 
 from array import array
-from heapq import nsmallest
 from typing import Mapping
 
 from .text import WEIGHT_SCALE, Features
@@ -20,17 +19,20 @@ MAX_ABOUT = 3
 """How many names or words an "also about" reason lists."""
 MIN_SHARED_WEIGHT = 0.004 * WEIGHT_SCALE * WEIGHT_SCALE
 """A shared word is worth naming when its weights multiply to at least this (unit vectors)."""
+TOP_WORDS = 20
+"""Words named in reasons come from each article's 20 heaviest (names may use all its words)."""
 
 
 def reasons_for(fa: "Features | Prepared", fb: Features, topics_a, topics_b, tags_a, tags_b,
-                when_a: int, when_b: int, topic_titles: Mapping[str, str]) -> tuple[str, ...]:
+                when_a: int, when_b: int, topic_titles: Mapping[str, str],
+                about: list[str] | None = None) -> tuple[str, ...]:
     """Reasons for showing b under a; ``fa`` may be ``prepare(a's features)`` when a has
-    several links (it is then unpacked once)."""
+    several links (it is then unpacked once); ``about`` may come precomputed."""
     out: list[str] = []
     shared_topics = [t for t in topics_a if t in topics_b]
     if shared_topics:
         out.append(f"same topic: {topic_titles.get(shared_topics[0], shared_topics[0])}")
-    about = shared_terms(fa, fb)
+    about = shared_terms(fa, fb) if about is None else about
     if about:
         out.append("also about " + ", ".join(about))
     shared_tags = [t for t in tags_a if t in tags_b]
@@ -46,7 +48,7 @@ class Prepared:
     """One article's features unpacked for the "also about" reason: its names with their
     words, weight by term, and spellings where they differ from the term."""
 
-    __slots__ = ("names", "weights", "forms")
+    __slots__ = ("names", "weights", "forms", "top")
 
     def __init__(self, f: Features) -> None:
         self.names = []
@@ -56,6 +58,7 @@ class Prepared:
                 self.names.append((key, spelt, key.split(" ")))
         terms = f.term_list()
         self.weights = dict(zip(terms, array("H", f.weights)))
+        self.top = set(terms[:TOP_WORDS])
         self.forms = {t: form for t, form in zip(terms, f.forms.split("\n")) if form} \
             if f.forms else {}
 
@@ -67,36 +70,43 @@ def prepare(f: Features) -> Prepared:
 def shared_terms(fa: "Features | Prepared", fb: Features, limit: int = MAX_ABOUT) -> list[str]:
     """Names and words both articles contain, most telling first, as article a spells them.
 
-    A shared word counts by the product of its two weights, a shared name by its best word's;
+    Words come from among each article's TOP_WORDS heaviest; a shared word counts by the
+    product of its two weights, a shared name (found anywhere) by its best word's;
     on a tie a name goes first (it says more), then alphabetical. Words inside a chosen name
-    are not repeated, and a name made only of words already shown is skipped.
+    are not repeated, and a name made only of words already shown is skipped. (The index
+    computes the same with its integer term ids, which is faster; tests hold the two equal.)
     """
     a = prepare(fa)
     weight_a = a.weights
-    weight_b = dict(zip(fb.terms.split("\n"), array("H", fb.weights))) if fb.terms else {}
-    items: list[tuple[int, int, str, str]] = []   # (-score, 0 name / 1 word, key, shown)
-    name_words = 0
+    terms_b = fb.terms.split("\n") if fb.terms else []
+    weight_b = dict(zip(terms_b, array("H", fb.weights)))
+    names = []
     if a.names and fb.names:
         names_b = set(fb.names.replace("-", " ").lower().split("\n"))
+        get_a, get_b = weight_a.get, weight_b.get
         for key, spelt, parts in a.names:
             if key in names_b:
-                best = max(weight_a.get(w, 0) * weight_b.get(w, 0) for w in parts)
-                if best >= MIN_SHARED_WEIGHT:
-                    items.append((-best, 0, key, spelt))
-                    name_words += len(parts)
-    words = [(-weight_a[t] * weight_b[t], 1, t, t) for t in weight_a.keys() & weight_b.keys()]
-    words = [w for w in words if w[0] <= -MIN_SHARED_WEIGHT]
-    if len(words) > limit + name_words:  # enough to fill the list after names cover some
-        words = nsmallest(limit + name_words, words)
+                names.append((max(get_a(w, 0) * get_b(w, 0) for w in parts), key, spelt))
+    words = [(weight_a[t] * weight_b[t], t) for t in a.top & set(terms_b[:TOP_WORDS])]
+    return select(names, words, a.forms, limit)
+
+
+def select(names: list[tuple[int, str, str]], words: list[tuple[int, str]],
+           forms: Mapping[str, str], limit: int = MAX_ABOUT) -> list[str]:
+    """The "also about" items from shared names (score, key, spelling) and shared words
+    (score, word); see shared_terms for the rules."""
+    items = [(-score, 0, key, spelt) for score, key, spelt in names if score >= MIN_SHARED_WEIGHT]
+    need = limit + sum(key.count(" ") + 1 for _, _, key, _ in items)
+    items += sorted((-score, 1, t, t) for score, t in words if score >= MIN_SHARED_WEIGHT)[:need]
     chosen: list[str] = []
     covered: set[str] = set()
-    for _, kind, key, shown in sorted(items + words):
+    for _, kind, key, shown in sorted(items):
         if len(chosen) >= limit:
             break
         parts = set(key.split(" ")) if kind == 0 else {key}
         if parts <= covered:
             continue
-        chosen.append(shown if kind == 0 else a.forms.get(key, key))
+        chosen.append(shown if kind == 0 else forms.get(key, key))
         covered |= parts
     return chosen
 
