@@ -20,8 +20,18 @@ MAGIC = b"briefs-cache\n"
 FORMAT = 3
 
 
+def _schema() -> str:
+    """The fields of the cached records: a changed model invalidates every cache file, even
+    between releases (pickled records would otherwise load into the wrong fields)."""
+    from dataclasses import fields
+    from . import model
+    return repr([(c.__name__, [f.name for f in fields(c)])
+                 for c in (model.Article, model.Topic, model.Page, model.Term)])
+
+
 def _key(key: Any) -> bytes:
-    return hashlib.blake2b(repr((FORMAT, __version__, key)).encode(), digest_size=16).digest()
+    return hashlib.blake2b(repr((FORMAT, __version__, _SCHEMA, key)).encode(),
+                           digest_size=16).digest()
 
 
 def load(path: Path, key: Any) -> Any | None:
@@ -46,7 +56,11 @@ def save(path: Path, key: Any, value: Any) -> None:
     """Write atomically: a reader sees the old file or the new one, never a part."""
     body = pickle.dumps(value, protocol=pickle.HIGHEST_PROTOCOL)
     path = Path(path)
+    path.parent.mkdir(parents=True, exist_ok=True)
     tmp = path.with_name(f".{path.name}.{os.getpid()}.tmp")
     with open(tmp, "wb") as fh:
         fh.write(MAGIC + hashlib.blake2b(body, digest_size=32).digest() + _key(key) + body)
     os.replace(tmp, path)
+
+
+_SCHEMA = _schema()

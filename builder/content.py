@@ -239,7 +239,8 @@ def parse_article(src: sources.SourceFile, tz: tzinfo) -> Parsed:
         slug=slug, path=src.ref.rel, explicit_slug="slug" in f.data, title=title, date=when, has_time=has_time,
         updated=updated, summary=summary, excerpt=summary or markdown.excerpt(text),
         topics=tuple(dict.fromkeys(topics)), related_pins=pins,
-        related_enabled=related_enabled, word_count=text.count(" ") + text.count("\n") + 1, digest=src.digest,
+        related_enabled=related_enabled, word_count=text.count(" ") + text.count("\n") + 1,
+        digest=src.digest, body_html=rendered,
         body_line=src.body_line, **fields)
     return Parsed(article, text)
 
@@ -271,15 +272,9 @@ def parse_page(src: sources.SourceFile) -> Page:
                 body_html=markdown.render(src.body), digest=src.digest)
 
 
-def render_body(site_root, article: Article, link_root: str) -> str:
-    """Read the article's Markdown again and render it, links relocated under ``link_root``.
-
-    Bodies are not kept in memory between parsing and rendering: reading a file back and
-    rendering it costs less than holding every body of a big archive.
-    """
-    ref = sources.SourceRef("articles", article.path, f"{site_root}/{article.path}", 0, 0)
-    body = sources.read_body(ref, article.digest)
-    return markdown.relocate_links(markdown.render(body), link_root)
+def render_body(article: Article, link_root: str) -> str:
+    """The article's body HTML with root-relative links pointed at ``link_root``."""
+    return markdown.relocate_links(article.body_html, link_root)
 
 
 def locate(site_root: str, rel: str, keys: tuple) -> tuple[int | None, int | None]:

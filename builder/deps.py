@@ -14,6 +14,7 @@ from pathlib import Path
 from typing import Any
 
 from .model import Site
+from .views import HOME_ARTICLES
 
 # Templates a page is rendered with directly; any other template (base.html, macros, partials,
 # a site's own includes) is "shared": changing it re-renders every page.
@@ -37,6 +38,16 @@ def signature(site: Site, related: Any = None) -> dict[str, Any]:
             sig[f"n:{kind}:{slug}"] = term.name
     for (year, month), items in site.months.items():
         sig[f"m:month:{year}-{month:02d}"] = items
+    # lists and counts shown on the index pages
+    sig["home"] = tuple(a.slug for a in site.articles[:HOME_ARTICLES])
+    sig["topics-activity"] = tuple((slug, items[:1], items[-1:], len(items))
+                                   for slug, items in site.topic_articles.items())
+    sig["m:tags"] = tuple((t.slug, t.name, len(t.articles)) for t in site.tags.values())
+    sig["m:sources"] = tuple((t.slug, t.name, len(t.articles)) for t in site.sources.values())
+    sig["m:archive"] = tuple((ym, len(items)) for ym, items in site.months.items())
+    sig["sitemap"] = (tuple((a.slug, a.updated or a.date) for a in site.articles),
+                      tuple((slug, items[-1:]) for slug, items in site.topic_articles.items()),
+                      tuple(p.slug for p in site.pages))
     if related is not None:
         for a in site.articles:
             sig[f"r:{a.slug}"] = (related.related(a.slug), related.later(a.slug))

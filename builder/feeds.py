@@ -80,7 +80,7 @@ def topic_feed(site: Site, slug: str) -> bytes:
 
 def _body(site: Site):
     """Entry HTML: the article's rendered body with links made absolute."""
-    return lambda a: content.render_body(site.config.root, a, site.config.base_url)
+    return lambda a: content.render_body(a, site.config.base_url)
 
 
 def sitemap_urls(site: Site) -> list[tuple[str, datetime | None]]:

@@ -59,6 +59,9 @@ class Article:
     """Approximate: spaces and line breaks in the plain text, plus one."""
     digest: str
     """Hash of the source file; changes whenever the file does."""
+    body_html: str
+    """The rendered body, before links are relocated for a page. Rendering Markdown once and
+    keeping the HTML (~6 KB an article) costs less than reading and rendering it again."""
     body_line: int
     """Line of the source file where the Markdown body starts."""
 

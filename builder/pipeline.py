@@ -70,6 +70,8 @@ class BuildResult:
     """Output files whose content differs from the previous build (added or changed)."""
     removed: int = 0
     """Output files of the previous build that this one no longer has."""
+    template_times: dict[str, tuple[float, int]] = field(default_factory=dict)
+    """Template (or output kind) -> (seconds spent rendering, outputs rendered)."""
 
 
 class Timer:
@@ -101,63 +103,203 @@ def build_lock(site_root: Path, notify: Callable[[str], None] | None = None):
             fcntl.flock(fh, fcntl.LOCK_UN)
 
 
-def build(site_dir: Path, options: BuildOptions | None = None,
-          notify: Callable[[str], None] | None = None) -> BuildResult:
-    options = options or BuildOptions()
-    timer = Timer()
-    config = load_config(Path(site_dir), base_url=options.base_url)
-    out_dir = Path(options.out_dir) if options.out_dir else config.root / "public"
-    out_dir = out_dir if out_dir.is_absolute() else Path.cwd() / out_dir
-    jobs = options.jobs or os.cpu_count() or 1
-    now = options.now or datetime.now(timezone.utc)
-    cache_dir = config.root / CACHE_DIR
-    timer.lap("config")
-    with build_lock(config.root, notify):
-        site, parsed = load_site(config, options, jobs, now, cache_dir)
-        timer.lap("content")
-        related = None  # filled by the related-stories stage (issue 4)
-        timer.lap("related")
-        specs = views.plan(site, related)
-        templates_cache = cache_dir / "templates"
-        templates_cache.mkdir(exist_ok=True)
-        renderer = Renderer(config, cache_dir=templates_cache)
-        timer.lap("plan")
+class Builder:
+    """Builds one site into one output folder, again and again.
 
-        output = Output(out_dir, cache_dir)
-        gen = output.begin()
-        state_key = build_key(config, options)
-        state = cache.load(cache_dir / "state.pickle", state_key) if options.incremental else None
-        signature = deps.signature(site, related)
-        templates = deps.template_hashes([config.root / "templates", THEME / "templates"])
-        changed = None  # None: render everything
-        if state and gen.live and state["live_id"] == output.live_id:
-            changed = (deps.changed_keys(state["signature"], signature)
-                       | deps.template_keys(state["templates"], templates))
-        todo = []
-        for spec in specs:
-            if needs_render(spec, changed, gen.live):
-                todo.append(spec)
+    ``briefs build`` uses a builder once; ``briefs serve`` keeps one alive so that parsed
+    content, the previous build's signature, the output record and the parsed templates stay in
+    memory between rebuilds (``persist=False``: the disk cache is written when the session
+    ends, and meanwhile marked as unknown, so a crashed session costs a full build, never a
+    wrong one).
+    """
+
+    def __init__(self, site_dir: Path, options: BuildOptions | None = None, *,
+                 notify: Callable[[str], None] | None = None, persist: bool = True,
+                 progress: Callable[[str, int, int], None] | None = None):
+        self.site_dir = Path(site_dir)
+        self.options = options or BuildOptions()
+        self.notify = notify
+        self.progress = progress
+        self.persist = persist
+        self._content: dict | None = None
+        self._state: dict | None = None
+        self._output: Output | None = None
+        self._renderer: tuple | None = None  # (key, Renderer)
+
+    def build(self) -> BuildResult:
+        options = self.options
+        timer = Timer()
+        config = load_config(self.site_dir, base_url=options.base_url)
+        out_dir = Path(options.out_dir) if options.out_dir else config.root / "public"
+        out_dir = out_dir if out_dir.is_absolute() else Path.cwd() / out_dir
+        jobs = options.jobs or os.cpu_count() or 1
+        now = options.now or datetime.now(timezone.utc)
+        cache_dir = config.root / CACHE_DIR
+        timer.lap("config")
+        with build_lock(config.root, self.notify):
+            site, parsed = self.load_site(config, jobs, now, cache_dir)
+            timer.lap("content")
+            related = None  # filled by the related-stories stage (issue 4)
+            timer.lap("related")
+            templates = deps.template_hashes([config.root / "templates", THEME / "templates"])
+            renderer = self.renderer(config, templates, cache_dir)
+
+            output = self.output(out_dir, cache_dir)
+            gen = output.begin()
+            state_key = build_key(config, options, out_dir)
+            state_path = cache_dir / f"state-{output.key}.pickle"
+            state = self._state
+            if state is None and options.incremental:
+                state = cache.load(state_path, state_key)
+            if state is not None and state.get("key") != state_key:
+                state = None
+            signature = deps.signature(site, related)
+            changed = None  # None: render everything
+            if state and gen.live and state["live_id"] == output.live_id:
+                changed = (deps.changed_keys(state["signature"], signature)
+                           | deps.template_keys(state["templates"], templates))
+            old_deps = state["deps"] if changed is not None else {}
+            article_stale = changed is None or bool(changed & {"tpl:shared", "tpl:article.html"})
+
+            def unchanged(path: str) -> bool:
+                keys = old_deps.get(path)
+                return (not article_stale and keys is not None and path in gen.live
+                        and changed.isdisjoint(keys))
+
+            planner = views.Planner(site, related)
+            specs = planner.plan(unchanged)
+            timer.lap("plan")
+            todo = []
+            page_deps = {path: old_deps[path] for path in planner.carried}
+            for path in planner.carried:
+                gen.carry(path)
+            for spec in specs:
+                page_deps[spec.path] = spec.deps
+                if needs_render(spec, changed, gen.live):
+                    todo.append(spec)
+                else:
+                    gen.carry(spec.path)
+            try:
+                render_pages(todo, renderer, gen, jobs, self.progress)
+                timer.lap("render")
+                files = copy_files(config, gen, state.get("files", {}) if state else {})
+            except BaseException:
+                output.abort(gen)
+                raise
+            live_id = secrets.token_hex(8)
+            new_state = {"key": state_key, "live_id": live_id, "signature": signature,
+                         "templates": templates, "files": files, "deps": page_deps}
+            # The state is saved before the swap, under the new generation's id: if the swap
+            # never happens, the ids differ next time and everything is rendered again.
+            if self.persist:
+                cache.save(state_path, state_key, new_state)
+            elif self._state is None:
+                state_path.unlink(missing_ok=True)
+            changed_files, removed = gen.changed(), gen.removed()
+            output.finish(gen, live_id)
+            self._state = new_state if not self.persist else None
+            self._state_path = state_path
+            timer.lap("write")
+        kinds = Counter(s.kind for s in specs)
+        kinds["article"] += len(planner.carried)
+        return BuildResult(config, site, out_dir, +kinds,
+                           len(gen.hashes), timer.timings, list(site.warnings),
+                           rendered=len(todo), parsed=parsed, changed=len(changed_files),
+                           removed=len(removed),
+                           template_times={k: (v, renderer.counts[k])
+                                           for k, v in renderer.times.items()})
+
+    def prepare(self) -> int:
+        """Make the next build fast: bring the output's shadow copy up to date (preview)."""
+        if self._output is None:
+            return 0
+        config = load_config(self.site_dir, base_url=self.options.base_url)
+        with build_lock(config.root, self.notify):
+            return self._output.sync_shadow()
+
+    def close(self) -> None:
+        """End of a preview session: write what memory knows to the disk cache."""
+        if self.persist:
+            return
+        if self._output is not None:
+            self._output.close()
+        if self._state is not None:
+            cache.save(self._state_path, self._state["key"], self._state)
+        if self._content is not None:
+            self._save_content()
+
+    def output(self, out_dir: Path, cache_dir: Path) -> Output:
+        if self._output is None or self._output.out_dir != out_dir.absolute():
+            self._output = Output(out_dir, cache_dir, persist=self.persist)
+        return self._output
+
+    def renderer(self, config: SiteConfig, templates: dict, cache_dir: Path) -> Renderer:
+        key = (config, tuple(sorted(templates.items())))
+        if self._renderer is None or self._renderer[0] != key:
+            folder = cache_dir / "templates"
+            folder.mkdir(exist_ok=True)
+            self._renderer = (key, Renderer(config, cache_dir=folder))
+        return self._renderer[1]
+
+    # ------------------------------------------------------------------------- content stage
+
+    def load_site(self, config: SiteConfig, jobs: int, now: datetime,
+                  cache_dir: Path) -> tuple[model.Site, int]:
+        """Content files -> validated model. Returns (site, number of files parsed)."""
+        options = self.options
+        refs, problems = sources.discover(config.root)
+        key = ("content", config.timezone)
+        if self._content is None or self._content_key != key:
+            loaded = cache.load(cache_dir / "content.pickle", key) if options.incremental else None
+            self._content, self._content_key = loaded or {}, key
+            self._content_path = cache_dir / "content.pickle"
+        cached = self._content
+        results: dict[str, Any] = {}
+        todo: list[sources.SourceRef] = []
+        for ref in refs:
+            hit = cached.get(ref.rel)
+            if hit is not None and hit[0] == ref.mtime_ns and hit[1] == ref.size:
+                results[ref.rel] = hit[2]
             else:
-                gen.carry(spec.path)
-        try:
-            render_pages(todo, renderer, gen, jobs)
-            timer.lap("render")
-            files = copy_files(config, gen, state.get("files", {}) if state else {})
-        except BaseException:
-            output.abort(gen)
-            raise
-        live_id = secrets.token_hex(8)
-        # The state is saved before the swap, under the new generation's id: if the swap
-        # never happens, the ids differ next time and everything is rendered again.
-        cache.save(cache_dir / "state.pickle", state_key,
-                   {"live_id": live_id, "signature": signature, "templates": templates,
-                    "files": files})
-        changed_files, removed = gen.changed(), gen.removed()
-        output.finish(gen, live_id)
-        timer.lap("write")
-    return BuildResult(config, site, out_dir, Counter(s.kind for s in specs), len(gen.hashes),
-                       timer.timings, list(site.warnings), rendered=len(todo), parsed=parsed,
-                       changed=len(changed_files), removed=len(removed))
+                todo.append(ref)
+        for ref, outcome in zip(todo, parse_all(todo, config.tz, jobs, self.progress)):
+            if isinstance(outcome, list):
+                problems.extend(outcome)
+            else:
+                results[ref.rel] = outcome
+        if todo or len(cached) != len(results):
+            for ref in todo:
+                if ref.rel in results:
+                    cached[ref.rel] = (ref.mtime_ns, ref.size, results[ref.rel])
+                else:
+                    cached.pop(ref.rel, None)
+            for rel in cached.keys() - results.keys():
+                del cached[rel]
+            if self.persist:
+                self._save_content()
+        if any(p.severity == "error" for p in problems):
+            raise BuildError(problems)
+        articles = [r for r in results.values() if isinstance(r, model.Article)]
+        topics = [r for r in results.values() if isinstance(r, model.Topic)]
+        pages = [r for r in results.values() if isinstance(r, model.Page)]
+        root = str(config.root)
+        site, more = model.build_site(
+            config, articles, topics, pages, drafts=options.drafts, future=options.future,
+            now=now, locate=lambda rel, keys: content.locate(root, rel, keys))
+        problems += more
+        if site is None or any(p.severity == "error" for p in problems):
+            raise BuildError(problems)
+        return site, len(todo)
+
+    def _save_content(self) -> None:
+        cache.save(self._content_path, self._content_key, self._content)
+
+
+def build(site_dir: Path, options: BuildOptions | None = None,
+          notify: Callable[[str], None] | None = None,
+          progress: Callable[[str, int, int], None] | None = None) -> BuildResult:
+    """Build once (``briefs build``)."""
+    return Builder(site_dir, options, notify=notify, progress=progress).build()
 
 
 def needs_render(spec: views.PageSpec, changed: set[str] | None, live: dict) -> bool:
@@ -168,52 +310,14 @@ def needs_render(spec: views.PageSpec, changed: set[str] | None, live: dict) -> 
     return not changed.isdisjoint(spec.deps)
 
 
-def build_key(config: SiteConfig, options: BuildOptions) -> tuple:
+def build_key(config: SiteConfig, options: BuildOptions, out_dir: Path) -> tuple:
     """What every page depends on: the settings and the options that shape the whole site."""
     settings = hashlib.blake2b((config.root / CONFIG_FILE).read_bytes(), digest_size=16).hexdigest()
-    return (settings, str(config.root), config.base_url, options.drafts, options.future)
+    return (settings, str(config.root), str(out_dir), config.base_url, options.drafts,
+            options.future)
 
 
-# ----------------------------------------------------------------------------- content stage
-
-def load_site(config: SiteConfig, options: BuildOptions, jobs: int, now: datetime,
-              cache_dir: Path) -> tuple[model.Site, int]:
-    """Content files -> validated model. Returns (site, number of files parsed)."""
-    refs, problems = sources.discover(config.root)
-    tz = config.tz
-    key = ("content", config.timezone)
-    cached: dict = (cache.load(cache_dir / "content.pickle", key) if options.incremental
-                    else None) or {}
-    results: dict[str, Any] = {}
-    todo: list[sources.SourceRef] = []
-    for ref in refs:
-        hit = cached.get(ref.rel)
-        if hit is not None and hit[0] == ref.mtime_ns and hit[1] == ref.size:
-            results[ref.rel] = hit[2]
-        else:
-            todo.append(ref)
-    for ref, outcome in zip(todo, parse_all(todo, tz, jobs)):
-        if isinstance(outcome, list):
-            problems.extend(outcome)
-        else:
-            results[ref.rel] = outcome
-    if todo or len(cached) != len(results):
-        fresh = {r.rel: (r.mtime_ns, r.size, results[r.rel]) for r in refs if r.rel in results}
-        cache.save(cache_dir / "content.pickle", key, fresh)
-    if any(p.severity == "error" for p in problems):
-        raise BuildError(problems)
-    articles = [r for r in results.values() if isinstance(r, model.Article)]
-    topics = [r for r in results.values() if isinstance(r, model.Topic)]
-    pages = [r for r in results.values() if isinstance(r, model.Page)]
-    root = str(config.root)
-    site, more = model.build_site(
-        config, articles, topics, pages, drafts=options.drafts, future=options.future, now=now,
-        locate=lambda rel, keys: content.locate(root, rel, keys))
-    problems += more
-    if site is None or any(p.severity == "error" for p in problems):
-        raise BuildError(problems)
-    return site, len(todo)
-
+# ----------------------------------------------------------------------------- parsing
 
 def _parse_one(ref: sources.SourceRef, tz) -> Any:
     """One content file -> Article/Topic/Page, or a list of diagnostics."""
@@ -237,7 +341,8 @@ def _parse_chunk(args) -> list:
     return [_parse_one(r, tz) for r in refs]
 
 
-def parse_all(refs: list[sources.SourceRef], tz, jobs: int) -> list:
+def parse_all(refs: list[sources.SourceRef], tz, jobs: int,
+              progress: Callable[[str, int, int], None] | None = None) -> list:
     if jobs <= 1 or len(refs) < PARALLEL_MIN:
         return [_parse_one(r, tz) for r in refs]
     size = max(50, len(refs) // (jobs * 8))
@@ -246,6 +351,8 @@ def parse_all(refs: list[sources.SourceRef], tz, jobs: int) -> list:
         out = []
         for part in pool.imap(_parse_chunk, chunks):
             out.extend(part)
+            if progress:
+                progress("content", len(out), len(refs))
     return out
 
 
@@ -254,12 +361,13 @@ def parse_all(refs: list[sources.SourceRef], tz, jobs: int) -> list:
 _WORK: tuple | None = None  # (renderer, specs, generation) inherited by forked workers
 
 
-def _render_range(bounds: tuple[int, int]) -> tuple[dict, list[Diagnostic]]:
+def _render_range(bounds: tuple[int, int]) -> tuple[dict, list[Diagnostic], dict, dict]:
     renderer, specs, parent = _WORK
     # This process's share only: the parent merges the shares.
     gen = Generation(parent.root, parent.known, parent.live)
+    renderer.times, renderer.counts = {}, {}
     problems = _render_into(gen, renderer, specs[bounds[0]:bounds[1]])
-    return gen.share(), problems
+    return gen.share(), problems, renderer.times, renderer.counts
 
 
 def _render_into(gen: Generation, renderer: Renderer, specs) -> list[Diagnostic]:
@@ -275,23 +383,32 @@ def _render_into(gen: Generation, renderer: Renderer, specs) -> list[Diagnostic]
 
 
 def render_pages(specs: list[views.PageSpec], renderer: Renderer, gen: Generation,
-                 jobs: int) -> None:
+                 jobs: int, progress: Callable[[str, int, int], None] | None = None) -> None:
     global _WORK
     clashes = [p for p, n in Counter(s.path for s in specs).items() if n > 1]
     if clashes:
         raise BuildError([Diagnostic(p, None, None, "two pages want the same URL") for p in clashes])
     if jobs <= 1 or len(specs) < PARALLEL_MIN:
         problems = _render_into(gen, renderer, specs)
+        if progress:
+            progress("render", len(specs), len(specs))
     else:
         _WORK = (renderer, specs, gen)
         step = max(20, len(specs) // (jobs * 16))
         ranges = [(i, min(i + step, len(specs))) for i in range(0, len(specs), step)]
         problems = []
         try:
+            done = 0
             with multiprocessing.get_context("fork").Pool(jobs) as pool:
-                for share, found in pool.imap_unordered(_render_range, ranges):
+                for share, found, times, counts in pool.imap_unordered(_render_range, ranges):
                     gen.merge(share)  # also what failed workers managed to write
                     problems.extend(found)
+                    for name, seconds in times.items():
+                        renderer.times[name] = renderer.times.get(name, 0.0) + seconds
+                        renderer.counts[name] = renderer.counts.get(name, 0) + counts[name]
+                    done += len(share["hashes"])
+                    if progress:
+                        progress("render", done, len(specs))
         finally:
             _WORK = None
     if problems:

@@ -7,6 +7,7 @@ by file name. Autoescape is on and undefined variables are errors (StrictUndefin
 
 from __future__ import annotations
 
+import time
 from datetime import date, datetime
 from pathlib import Path
 from typing import Any
@@ -14,7 +15,7 @@ from typing import Any
 import jinja2
 from markupsafe import Markup
 
-from . import content, sources
+from . import content, markdown, sources
 from .config import SiteConfig
 from .errors import BuildError, Diagnostic
 from .views import PageSpec
@@ -143,6 +144,9 @@ class Renderer:
         if extra_globals:
             self.env.globals.update(extra_globals)
         self.templates = load_templates(self.env, config)
+        self.times: dict[str, float] = {}
+        """Seconds spent per template (or per kind, for outputs without one): for --profile."""
+        self.counts: dict[str, int] = {}
         # Macros are made globals once: `{% from "macros.html" import ... %}` in a page
         # template would build the macro module again for every page rendered.
         try:
@@ -154,6 +158,15 @@ class Renderer:
                                  if not name.startswith("_")})
 
     def render(self, spec: PageSpec) -> bytes:
+        started = time.perf_counter()
+        try:
+            return self._render(spec)
+        finally:
+            name = spec.template or spec.kind
+            self.times[name] = self.times.get(name, 0.0) + time.perf_counter() - started
+            self.counts[name] = self.counts.get(name, 0) + 1
+
+    def _render(self, spec: PageSpec) -> bytes:
         if spec.template is None:
             try:
                 return spec.make()
@@ -168,7 +181,11 @@ class Renderer:
         context["kind"] = spec.kind
         try:
             if spec.kind == "article":
-                context["body"] = content.render_body(self.config.root, context["article"], root)
+                context["body"] = content.render_body(context["article"], root)
+            elif spec.kind == "topic":
+                context["intro"] = Markup(markdown.relocate_links(context["topic"].body_html, root))
+            elif spec.kind == "page":
+                context["body"] = Markup(markdown.relocate_links(context["page"].body_html, root))
             template = self.templates.get(spec.template) or self.env.get_template(spec.template)
             return template.render(context).encode("utf-8")
         except BuildError:

@@ -107,7 +107,7 @@ def discover(site_dir: Path) -> tuple[list[SourceRef], list[Diagnostic]]:
     return refs, problems
 
 
-MAX_BYTES = 50 * 1024 * 1024
+MAX_BYTES = 10 * 1024 * 1024  # no article is this long; a file this big is a mistake
 
 
 def read(ref: SourceRef, data: bytes | None = None) -> SourceFile:
@@ -162,27 +162,6 @@ def read(ref: SourceRef, data: bytes | None = None) -> SourceFile:
                                          "e.g. `title: My article`"))
         front = loaded or {}
     return SourceFile(ref, front, front_text, body, body_line, digest)
-
-
-def read_body(ref: SourceRef, expected_digest: str) -> str:
-    """The Markdown body of a file read before, checking it has not changed since.
-
-    Used when rendering, so the parsed front matter need not be kept or parsed again.
-    """
-    try:
-        with open(ref.abspath, "rb") as fh:
-            data = fh.read()
-    except OSError:
-        data = b""
-    if hashlib.blake2b(data, digest_size=16).hexdigest() != expected_digest:
-        raise SourceError(Diagnostic(ref.rel, None, None, "file changed during the build",
-                                     "run the build again"))
-    text = data.decode("utf-8")
-    if text.startswith("\ufeff"):
-        text = text[1:]
-    if "\r" in text:
-        text = text.replace("\r\n", "\n").replace("\r", "\n")
-    return split_front_matter(text, ref.rel)[1]
 
 
 def split_front_matter(text: str, rel: str) -> tuple[str, str, int]:

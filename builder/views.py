@@ -93,14 +93,28 @@ class Planner:
         self.positions = {t: {s: i for i, s in enumerate(items)}
                           for t, items in site.topic_articles.items()}
 
-    def plan(self) -> list[PageSpec]:
-        """Every HTML page of the site, in a fixed order."""
+    def plan(self, unchanged: Callable[[str], bool] | None = None) -> list[PageSpec]:
+        """Every output of the site, in a fixed order.
+
+        ``unchanged(path)`` lets an incremental build skip planning article pages that it will
+        carry over anyway (the previous build's keys for that page did not change); their
+        paths go to ``self.carried``.
+        """
+        self.carried: list[str] = []
         site = self.site
-        specs = [PageSpec("index.html", "home.html", self.home, kind="home", always=True)]
-        specs += [self.article_page(a) for a in site.articles]
+        newest = site.articles[:HOME_ARTICLES]
+        activity = self.activity_deps()
+        specs = [PageSpec("index.html", "home.html", self.home, kind="home",
+                          deps=("home", *activity, *(f"a:{a.slug}" for a in newest)))]
+        for a in site.articles:
+            path = f"articles/{a.slug}/index.html"
+            if unchanged is not None and unchanged(path):
+                self.carried.append(path)
+            else:
+                specs.append(self.article_page(a))
         specs.append(PageSpec("topics/index.html", "topics.html",
                               lambda: {"topics": topics_by_activity(site)},
-                              kind="topics", always=True))
+                              kind="topics", deps=activity))
         specs += [self.topic_page(slug) for slug in site.topics]
         specs += self.term_pages("tags", "Tag", site.tags)
         specs += self.term_pages("sources", "Source", site.sources)
@@ -116,8 +130,10 @@ class Planner:
     def machine_files(self) -> list[PageSpec]:
         """Feeds, sitemap and robots.txt: bytes made without templates."""
         site = self.site
+        entries = site.articles[:feeds.FEED_ENTRIES]
         specs = [PageSpec("feed.xml", None, lambda: feeds.site_feed(site), kind="feed",
-                          always=True)]
+                          deps=("home", *(f"a:{a.slug}" for a in entries),
+                                *(f"t:{t}" for a in entries for t in a.topics)))]
         for slug in site.topics:
             entries = feeds.topic_entries(site, slug)
             specs.append(PageSpec(f"topics/{slug}/feed.xml", None,
@@ -128,12 +144,21 @@ class Planner:
                                         *(f"t:{t}" for a in entries for t in a.topics)),
                                   kind="topic-feed"))
         for name, make in feeds.sitemaps(site).items():
-            specs.append(PageSpec(name, None, make, kind="sitemap", always=True))
+            specs.append(PageSpec(name, None, make, kind="sitemap", deps=("sitemap",)))
         specs.append(PageSpec("robots.txt", None, lambda: feeds.robots(site), kind="robots",
                               always=True))
         return specs
 
     # ------------------------------------------------------------------ pages
+
+    def activity_deps(self) -> tuple[str, ...]:
+        """What lists of topics with their span and latest article are made of."""
+        keys = ["topics-activity"]
+        for slug, items in self.site.topic_articles.items():
+            keys.append(f"t:{slug}")
+            if items:
+                keys += (f"a:{items[0]}", f"a:{items[-1]}")
+        return tuple(keys)
 
     def home(self) -> dict:
         return {"articles": self.site.articles[:HOME_ARTICLES],
@@ -216,7 +241,7 @@ class Planner:
         specs = [PageSpec(f"{folder}/index.html", "terms.html", lambda: {
             "label": label, "folder": folder,
             "terms": sorted(terms.values(), key=lambda t: (t.name.lower(), t.slug)),
-        }, kind=folder, always=True)]
+        }, kind=folder, deps=(f"m:{folder}",))]
         for term in terms.values():
             base = f"{folder}/{term.slug}/"
             for number, chunk, pages in paginate(term.articles, self.site.config.per_page):
@@ -236,13 +261,13 @@ class Planner:
         site = self.site
         specs = [PageSpec("archive/index.html", "archive.html", lambda: {
             "years": [(y, len(items), months_of(site, y)) for y, items in site.years.items()],
-        }, kind="archive", always=True)]
+        }, kind="archive", deps=("m:archive",))]
         for year, items in site.years.items():
             specs.append(PageSpec(f"archive/{year}/index.html", "archive_year.html",
                                   (lambda year=year, items=items: {
                                       "year": year, "months": months_of(site, year),
                                       "count": len(items)}),
-                                  kind="archive-year", always=True))
+                                  kind="archive-year", deps=("m:archive",)))
         for (year, month), items in site.months.items():
             base = f"archive/{year}/{month:02d}/"
             for number, chunk, pages in paginate(items, site.config.per_page):
@@ -262,6 +287,7 @@ class Planner:
 
 
 def plan(site: Site, related: Any = None) -> list[PageSpec]:
+    """Every output of the site (``Planner.plan`` can leave out unchanged article pages)."""
     return Planner(site, related).plan()
 
 

@@ -11,7 +11,7 @@ whose bytes differ from what the shadow holds, and then swaps the two folders in
 - nothing is ever deleted wholesale (deleting thousands of files costs about 1 ms each on the
   disks measured here), and an unchanged page is never written again.
 
-What each generation holds is recorded in ``.briefs-cache/output.pickle`` as path -> (hash, size,
+What each generation holds is recorded in ``.briefs-cache/output-<key>.pickle`` as path -> (hash, size,
 mtime). A generation whose record is missing, or whose files were touched behind our back, is
 verified file by file and repaired, never trusted. The shadow is marked dirty while it is being
 changed, so a kill in the middle is detected by the next build.
@@ -32,13 +32,14 @@ from pathlib import Path, PurePosixPath
 from . import cache
 from .errors import BuildError, Diagnostic
 
-STATE_FILE = "output.pickle"
-
 Entry = tuple[str, int, int]  # (hash, size, mtime_ns)
 
 
 def digest(data: bytes) -> str:
     return hashlib.blake2b(data, digest_size=16).hexdigest()
+
+
+_WRITE_FLAGS = os.O_WRONLY | os.O_CREAT | os.O_TRUNC | getattr(os, "O_CLOEXEC", 0)
 
 
 def safe_rel(rel: str) -> str:
@@ -72,6 +73,9 @@ class Generation:
     written: int = 0
     _dirs: set[str] = field(default_factory=set)
 
+    def __post_init__(self):
+        self._root = os.fspath(self.root)
+
     def put(self, rel: str, data: bytes) -> None:
         rel = safe_rel(rel)
         if rel in self.hashes:
@@ -100,19 +104,29 @@ class Generation:
             self.pending.add(rel)
 
     def _write(self, rel: str, data: bytes, h: str) -> None:
-        path = self.root / rel
+        # Plain os calls: this runs once per page, and the syscalls are the cost that matters.
+        path = f"{self._root}/{rel}"
         parent = rel.rpartition("/")[0]
         if parent and parent not in self._dirs:
-            path.parent.mkdir(parents=True, exist_ok=True)
+            try:
+                os.mkdir(f"{self._root}/{parent}")
+            except FileExistsError:
+                pass
+            except FileNotFoundError:
+                os.makedirs(f"{self._root}/{parent}", exist_ok=True)
             self._dirs.add(parent)
         try:
-            fh = open(path, "wb")
+            fd = os.open(path, _WRITE_FLAGS, 0o644)
         except IsADirectoryError:
             shutil.rmtree(path)
-            fh = open(path, "wb")
-        with fh:
-            fh.write(data)
-        st = os.stat(path)
+            fd = os.open(path, _WRITE_FLAGS, 0o644)
+        try:
+            view = memoryview(data)
+            while view:
+                view = view[os.write(fd, view):]
+            st = os.fstat(fd)
+        finally:
+            os.close(fd)
         self.known[rel] = (h, st.st_size, st.st_mtime_ns)
         self.written += 1
 
@@ -169,13 +183,18 @@ class Generation:
 class Output:
     """The output folder and its shadow; one build's worth of writing."""
 
-    def __init__(self, out_dir: Path, cache_dir: Path):
+    def __init__(self, out_dir: Path, cache_dir: Path, *, persist: bool = True):
+        """``persist=False`` (the live preview) keeps the record in memory between builds and
+        leaves on disk only a record that says "unknown", written once; ``close()`` saves it."""
         self.out_dir = Path(out_dir).absolute()
         self.cache_dir = Path(cache_dir).absolute()
         self.cache_dir.mkdir(parents=True, exist_ok=True)
         self.out_dir.parent.mkdir(parents=True, exist_ok=True)
-        self.state_path = self.cache_dir / STATE_FILE
+        self.key = output_key(self.out_dir)
+        self.state_path = self.cache_dir / f"output-{self.key}.pickle"
         self.shadow_dir = self._shadow_location()
+        self.persist = persist
+        self._disowned = False
         self.state = self._load_state()
 
     def _shadow_location(self) -> Path:
@@ -184,9 +203,8 @@ class Output:
             same = os.stat(self.cache_dir).st_dev == os.stat(self.out_dir.parent).st_dev
         except OSError:
             same = False
-        key = hashlib.blake2b(str(self.out_dir).encode(), digest_size=6).hexdigest()
         if same:
-            return self.cache_dir / f"shadow-{key}"
+            return self.cache_dir / f"shadow-{self.key}"
         return self.out_dir.parent / f".{self.out_dir.name}.briefs-shadow"
 
     def _load_state(self) -> dict:
@@ -196,7 +214,17 @@ class Output:
         return state
 
     def _save_state(self) -> None:
-        cache.save(self.state_path, ("output", str(self.out_dir)), self.state)
+        if self.persist:
+            cache.save(self.state_path, ("output", str(self.out_dir)), self.state)
+        elif not self._disowned:  # once: from now on only memory knows the truth
+            cache.save(self.state_path, ("output", str(self.out_dir)),
+                       {"live": None, "shadow": None, "live_id": None})
+            self._disowned = True
+
+    def close(self) -> None:
+        """Save the record (for ``persist=False``, at the end of a preview session)."""
+        if not self.persist:
+            cache.save(self.state_path, ("output", str(self.out_dir)), self.state)
 
     # ------------------------------------------------------------------ reading the record
 
@@ -205,6 +233,8 @@ class Output:
         live = self.state.get("live")
         if live is None or not self.out_dir.is_dir():
             return {}
+        if self._disowned:  # a preview session: nobody else writes its folder
+            return live
         return live if _verify(self.out_dir, live) else {}
 
     def begin(self) -> Generation:
@@ -214,7 +244,7 @@ class Output:
         shadow = self.state.get("shadow")
         if shadow is not None and self.shadow_dir.is_dir():
             known = dict(shadow)
-            if not _verify(self.shadow_dir, known):
+            if not self._disowned and not _verify(self.shadow_dir, known):
                 known = None
         if known is None:
             known = _scan(self.shadow_dir)  # unknown contents: every file will be rewritten
@@ -261,12 +291,32 @@ class Output:
         self._save_state()
         return True
 
+    def sync_shadow(self) -> int:
+        """Make the shadow a copy of the live output now, so the next build only writes what it
+        changes (a preview does this while the editor is still reading). Returns files copied."""
+        live = self.live_manifest()
+        if not live:
+            return 0
+        gen = self.begin()
+        for rel in live:
+            gen.carry(rel)
+        copied = len(gen.pending)
+        gen.complete(self.out_dir)
+        self.state["shadow"] = gen.known
+        self._save_state()
+        return copied
+
     def abort(self, gen: Generation) -> None:
         """A failed build: the output is untouched; remember what the shadow holds now."""
         self.state["shadow"] = gen.known
         self._save_state()
 
 
+
+
+def output_key(out_dir: Path) -> str:
+    """Names the cache files of one output folder (a site can have several: public, preview)."""
+    return hashlib.blake2b(str(Path(out_dir).absolute()).encode(), digest_size=6).hexdigest()
 
 
 def _verify(folder: Path, manifest: dict[str, Entry]) -> bool:

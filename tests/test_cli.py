@@ -66,3 +66,24 @@ def test_warnings_are_printed_but_build_succeeds(tmp_path):
     proc = run_cli("build", "--site", str(s.root))
     assert proc.returncode == 0
     assert "warning: content/articles/2024/r.md: slug 'r' is taken" in proc.stderr
+
+
+def test_import_command_writes_reports_and_fails_per_file(tmp_path):
+    from conftest import REPO
+    s = Site(tmp_path / "s")
+    s.write("content/topics/syria-offensive-dec-2024.md", "---\ntitle: Syria offensive\n---\n")
+    inbox = tmp_path / "inbox"
+    inbox.mkdir()
+    (inbox / "syria.txt").write_text((REPO / "tests/data/syria-raw.txt").read_text())
+    (inbox / "empty.txt").write_text("")
+    proc = run_cli("import", str(inbox), "--date", "2024-12-02", "--topic",
+                   "syria-offensive-dec-2024", "--site", str(s.root))
+    assert proc.returncode == 1, proc.stdout + proc.stderr
+    assert "written: " in proc.stdout and "syria.txt" in proc.stdout
+    assert "failed: " in proc.stderr and "empty.txt" in proc.stderr
+    assert "import: 1 of 2 files failed" in proc.stderr
+    [path] = (s.root / "content/articles/2024").glob("*.md")
+    assert "Articles You May Like" not in path.read_text()
+    assert run_cli("build", "--site", str(s.root)).returncode == 0
+    again = run_cli("import", str(inbox / "syria.txt"), "--date", "2024-12-02", "--site", str(s.root))
+    assert again.returncode == 0 and "skipped: " in again.stdout

@@ -75,6 +75,10 @@ CASES = [
      "templates/home.html:3: template syntax error"),
     ("template-undefined-variable", {"templates/home.html": "{% extends 'base.html' %}\n{% block main %}\n<p>{{ nonsense.title }}</p>\n{% endblock %}\n"},
      "templates/home.html:3: 'nonsense' is undefined (while rendering /)"),
+    ("nul-byte", {A: b"---\ntitle: T\ndate: 2024-01-01\n---\nText\x00more\n"},
+     f"{A}:5: file contains a NUL byte (is this a binary file? remove it from content/)"),
+    ("static-file-clashes-with-a-page", {"static/feed.xml": "<rss/>"},
+     "static/feed.xml: static file clashes with the page /feed.xml (rename or move the file)"),
     ("page-takes-a-reserved-url", {"content/pages/tags.md": "---\ntitle: Tags\n---\n"},
      "content/pages/tags.md: page slug 'tags' is used by the site itself"),
 ]

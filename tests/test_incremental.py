@@ -101,17 +101,15 @@ def test_second_build_renders_only_what_changed(news_site):
     again = news_site.build()
     assert again.parsed == 0
     assert again.changed == 0 and again.removed == 0
-    always = sum(1 for k in again.pages_by_kind.elements()
-                 if k in ("home", "topics", "tags", "sources", "archive", "archive-year",
-                          "feed", "sitemap", "robots"))
-    assert again.rendered == always
+    assert again.rendered == 1  # robots.txt, too cheap to track
     news_site.write("content/articles/2024/talks-resume.md", article(
         "Ceasefire talks resume in Cairo", "2024-12-01", "Delegations met in Cairo.",
         topics=["gaza-talks"], tags=["Gaza"], source="Other Desk"))
     edit = news_site.build()
     assert edit.parsed == 1
-    # the article, its topic page and feed, tag and source pages, month archive: not the rest
-    assert edit.rendered - always <= 8
+    # the article, its topic page and feed, tag, source and month pages, home, site feed,
+    # topics index (its latest): not the other 25
+    assert edit.rendered <= 11, edit.rendered
     assert "Cairo" in news_site.read("articles/talks-resume/index.html")
     assert "Cairo" in news_site.read("topics/gaza-talks/index.html")
 

@@ -1,0 +1,304 @@
+"""briefs serve: rebuild on save, live reload over SSE, error overlay, safe static serving."""
+
+from __future__ import annotations
+
+import http.client
+import os
+import json
+import re
+import socket
+import threading
+import time
+
+import pytest
+
+from builder.serve import EVENTS_PATH, SCRIPT_PATH, PortInUse, Preview
+from conftest import Site, article, run_cli, topic
+
+
+class Events:
+    """Reads the server-sent event stream in a thread; events land in a list."""
+
+    def __init__(self, port: int):
+        self.items: list[tuple[str, str]] = []
+        self.cond = threading.Condition()
+        self.conn = http.client.HTTPConnection("127.0.0.1", port, timeout=30)
+        self.conn.request("GET", EVENTS_PATH)
+        self.resp = self.conn.getresponse()
+        assert self.resp.status == 200
+        assert self.resp.getheader("Content-Type") == "text/event-stream"
+        self.thread = threading.Thread(target=self._read, daemon=True)
+        self.thread.start()
+
+    def _read(self):
+        event = None
+        try:
+            for raw in self.resp:
+                line = raw.decode().rstrip("\n")
+                if line.startswith("event: "):
+                    event = line[7:]
+                elif line.startswith("data: ") and event:
+                    with self.cond:
+                        self.items.append((event, line[6:]))
+                        self.cond.notify_all()
+                    event = None
+        except (OSError, ValueError, http.client.HTTPException):
+            pass
+
+    def wait(self, kind: str, after: int, timeout: float = 20) -> tuple[str, str]:
+        deadline = time.monotonic() + timeout
+        with self.cond:
+            while True:
+                for item in self.items[after:]:
+                    if item[0] == kind:
+                        return item
+                left = deadline - time.monotonic()
+                if left <= 0:
+                    raise AssertionError(f"no {kind!r} event; got {self.items}")
+                self.cond.wait(left)
+
+    def close(self):
+        self.conn.close()
+
+
+def get(port: int, path: str) -> tuple[int, dict, bytes]:
+    conn = http.client.HTTPConnection("127.0.0.1", port, timeout=10)
+    conn.request("GET", path)
+    resp = conn.getresponse()
+    body = resp.read()
+    conn.close()
+    return resp.status, dict(resp.getheaders()), body
+
+
+@pytest.fixture
+def preview(tmp_path):
+    site = Site(tmp_path / "site")
+    site.write("content/topics/t.md", topic("Aleppo offensive", starts="2024-11-30"))
+    site.write("content/articles/a.md", article("First report", "2024-12-01",
+                                                "Original text.", topics=["t"]))
+    site.write("content/articles/d.md", article("Secret draft", "2024-12-02", draft=True))
+    reports = []
+    p = Preview(site.root, port=0, drafts=True,
+                report=lambda r, problems, s: reports.append((r, problems)))
+    url = p.start()
+    p.site, p.url, p.reports = site, url, reports
+    yield p
+    p.stop()
+    for t in threading.enumerate():
+        assert not t.name.startswith("briefs-"), f"thread left running: {t.name}"
+
+
+def test_edit_reloads_and_errors_show_then_clear(preview):
+    port = preview.port
+    status, headers, body = get(port, "/news/articles/a/")
+    assert status == 200 and b"Original text." in body
+    assert headers["Content-Type"] == "text/html; charset=utf-8"
+    assert f'<script src="{SCRIPT_PATH}"'.encode() in body  # only served pages get the script
+    assert b"__briefs" not in (preview.out_dir / "articles/a/index.html").read_bytes()
+    events = Events(port)
+    try:
+        n = len(events.items)
+        preview.site.write("content/articles/a.md", article("First report", "2024-12-01",
+                                                            "Edited text.", topics=["t"]))
+        events.wait("reload", n)
+        assert b"Edited text." in get(port, "/news/articles/a/")[2]
+
+        n = len(events.items)
+        preview.site.write("content/articles/a.md", '---\ntitle: "Broken\ndate: 2024-12-01\n---\n')
+        _, data = events.wait("problems", n)
+        assert json.loads(data) == [
+            "content/articles/a.md:2:8: a quoted value is not closed (add the closing quote)"]
+        assert b"Edited text." in get(port, "/news/articles/a/")[2]  # last good preview stays
+
+        n = len(events.items)
+        preview.site.write("content/articles/a.md", article("First report", "2024-12-01",
+                                                            "Fixed text.", topics=["t"]))
+        events.wait("reload", n)
+        assert b"Fixed text." in get(port, "/news/articles/a/")[2]
+
+        n = len(events.items)
+        preview.site.write("templates/article.html", "{% extends 'base.html' %}\n{% block main %}\n{{ nope() }}\n{% endblock %}\n")
+        _, data = events.wait("problems", n)
+        assert json.loads(data)[0].startswith("templates/article.html:3: 'nope' is undefined")
+    finally:
+        events.close()
+
+
+def test_burst_of_saves_is_one_rebuild(preview):
+    before = preview.rebuilder.builds
+    for i in range(10):
+        preview.site.write("content/articles/a.md", article("First report", "2024-12-01",
+                                                            f"Version {i}.", topics=["t"]))
+        time.sleep(0.01)
+    # an editor's atomic save: write a temp file, rename it over the article
+    tmp = preview.site.write("content/articles/.a.md.swp", "junk")
+    tmp.rename(preview.site.root / "content/articles/a.md.tmp")
+    preview.site.write("content/articles/a.md", article("First report", "2024-12-01",
+                                                        "Final version.", topics=["t"]))
+    deadline = time.monotonic() + 20
+    while time.monotonic() < deadline:
+        if b"Final version." in get(preview.port, "/news/articles/a/")[2] and preview.rebuilder.idle.is_set():
+            break
+        time.sleep(0.05)
+    assert b"Final version." in get(preview.port, "/news/articles/a/")[2]
+    assert preview.rebuilder.builds - before <= 3
+
+
+def test_drafts_are_badged_and_public_is_untouched(preview):
+    status, _, body = get(preview.port, "/news/articles/d/")
+    assert status == 200 and b"badge-draft" in body
+    assert not (preview.site.root / "public").exists()
+
+
+def test_paths_redirects_types_and_404(preview, tmp_path):
+    port = preview.port
+    status, headers, _ = get(port, "/")
+    assert status == 302 and headers["Location"] == "/news/"
+    assert get(port, "/news/topics")[0] == 302
+    assert get(port, "/news/assets/briefs.css")[1]["Content-Type"] == "text/css; charset=utf-8"
+    assert get(port, "/news/feed.xml")[1]["Content-Type"].startswith(("application/xml", "text/xml"))
+    status, _, body = get(port, "/news/no/such/page/")
+    assert status == 404 and b"Page not found" in body
+    secret = tmp_path / "secret.txt"
+    secret.write_text("TOP SECRET")
+    (preview.out_dir / "link").symlink_to(tmp_path)
+    for hostile in ["/news/../secret.txt", "/news/%2e%2e/%2e%2e/secret.txt",
+                    "/news/..%2f..%2fsecret.txt", "/news/link/secret.txt",
+                    "/news/%00", "/news/..\\..\\secret.txt", "/news/" + "../" * 8 + "etc/passwd"]:
+        status, _, body = get(port, hostile)
+        assert status in (403, 404), hostile
+        assert b"TOP SECRET" not in body and b"root:" not in body
+
+
+def test_port_in_use_is_a_clear_error(preview, tmp_path):
+    other = Preview(preview.site.root, port=preview.port)
+    with pytest.raises(PortInUse, match=f"port {preview.port} on 127.0.0.1 is in use"):
+        other.start()
+
+
+def test_cli_serve_stops_cleanly_and_reports_busy_port(tmp_path):
+    import signal
+    import subprocess
+    import sys
+    site = Site(tmp_path / "s")
+    site.write("content/articles/a.md", article("A", "2024-01-01"))
+    with socket.socket() as busy:
+        busy.bind(("127.0.0.1", 0))
+        busy.listen()
+        taken = busy.getsockname()[1]
+        proc = run_cli("serve", "--site", str(site.root), "--port", str(taken))
+        assert proc.returncode == 1 and "is in use" in proc.stderr and "Traceback" not in proc.stderr
+    for extra in ([], ["--bind", "0.0.0.0"]):
+        p = subprocess.Popen([sys.executable, "-m", "builder", "serve", "--site", str(site.root),
+                              "--port", "0", *extra], stderr=subprocess.PIPE, text=True)
+        seen = []
+        deadline = time.monotonic() + 30
+        while not any("serving" in x for x in seen) and time.monotonic() < deadline:
+            seen.append(p.stderr.readline())
+        assert any("serving http://127.0.0.1:" in x for x in seen), seen
+        assert any("WARNING" in x for x in seen) == bool(extra)
+        p.send_signal(signal.SIGINT)
+        assert p.wait(20) == 0
+
+
+@pytest.mark.browser
+def test_browser_reloads_itself_and_shows_the_overlay(preview):
+    from browser import require_chromium, LAUNCH_ARGS, CHROMIUM
+    require_chromium()
+    from playwright.sync_api import sync_playwright
+    with sync_playwright() as p:
+        b = p.chromium.launch(executable_path=CHROMIUM, args=LAUNCH_ARGS)
+        page = b.new_page()
+        errors = []
+        page.on("pageerror", lambda e: errors.append(str(e)))
+        page.goto(f"http://127.0.0.1:{preview.port}/news/articles/a/")
+        page.wait_for_function("() => document.body.innerText.includes('Original text.')")
+        page.evaluate("window.__marker = 1")  # gone after a real reload
+        page.wait_for_timeout(300)  # let the event stream connect
+        preview.site.write("content/articles/a.md", article("First report", "2024-12-01",
+                                                            "Live edited text.", topics=["t"]))
+        page.wait_for_function("() => document.body.innerText.includes('Live edited text.')",
+                               timeout=20000)
+        assert page.evaluate("window.__marker") is None
+        page.wait_for_timeout(300)
+        preview.site.write("content/articles/a.md", "---\ntitle: T\ndate: nope\n---\n")
+        overlay = page.locator("#briefs-error-overlay")
+        overlay.wait_for(timeout=20000)
+        assert "content/articles/a.md:3:1: date: 'nope' is not an ISO 8601 date" in overlay.inner_text()
+        preview.site.write("content/articles/a.md", article("First report", "2024-12-01",
+                                                            "Repaired text.", topics=["t"]))
+        page.wait_for_function("() => document.body.innerText.includes('Repaired text.')",
+                               timeout=20000)
+        assert page.locator("#briefs-error-overlay").count() == 0
+        assert errors == []
+        b.close()
+
+
+def _rss_kb(pid: int) -> int:
+    for line in open(f"/proc/{pid}/status"):
+        if line.startswith("VmRSS:"):
+            return int(line.split()[1])
+    return 0
+
+
+@pytest.mark.slow
+def test_serve_under_load_with_hostile_paths(tmp_path):
+    """50 concurrent clients, 2 x 10,000 requests, a third of them hostile, against a real
+    `briefs serve` process: it keeps answering, never leaks a file from outside the preview,
+    and its memory stays flat from one round to the next."""
+    import subprocess
+    import sys
+    from concurrent.futures import ThreadPoolExecutor
+    site = Site(tmp_path / "site")
+    site.write("content/topics/t.md", topic("T"))
+    site.write("content/articles/a.md", article("A", "2024-12-01", topics=["t"]))
+    secret = tmp_path / "outside.txt"
+    secret.write_text("OUTSIDE SECRET")
+    server = subprocess.Popen([sys.executable, "-m", "builder", "serve", "--site", str(site.root),
+                               "--port", "0"], stderr=subprocess.PIPE, text=True)
+    try:
+        line = ""
+        while "serving" not in line:
+            line = server.stderr.readline()
+            assert line or server.poll() is None, "serve did not start"
+        port = int(re.search(r"127\.0\.0\.1:(\d+)", line).group(1))
+        valid = ["/news/", "/news/articles/a/", "/news/topics/t/", "/news/assets/briefs.css",
+                 "/news/feed.xml", "/news/sitemap.xml", "/news/missing/", "/"]
+        hostile = ["/news/../../outside.txt", "/news/%2e%2e/%2e%2e/outside.txt",
+                   "/news/..%2F..%2Foutside.txt", "/news/%252e%252e/outside.txt",
+                   "/news/\\..\\..\\outside.txt", "/news/%00", "/news/" + "..%2f" * 10 + "etc/passwd",
+                   "//etc/passwd", "/news/articles/../../../outside.txt", "/news/" + "a/" * 300]
+        paths = [(valid + hostile)[i % (len(valid) + len(hostile))] for i in range(10_000)]
+        local = threading.local()
+
+        def fetch(path):
+            conn = getattr(local, "conn", None)
+            if conn is None:
+                conn = local.conn = http.client.HTTPConnection("127.0.0.1", port, timeout=30)
+            try:
+                conn.request("GET", path)
+                resp = conn.getresponse()
+                body = resp.read()
+            except (http.client.HTTPException, OSError):
+                local.conn = None
+                conn.close()
+                return path, -1, b""
+            return path, resp.status, body
+
+        rss = []
+        with ThreadPoolExecutor(50) as pool:
+            for _ in range(int(os.environ.get("LOAD_ROUNDS", "3"))):  # a warm-up round, then measured rounds
+                results = list(pool.map(fetch, paths))
+                rss.append(_rss_kb(server.pid))
+                assert [r for r in results if r[1] == -1] == []
+                for path, status, body in results:
+                    assert b"OUTSIDE SECRET" not in body and b"root:x:" not in body, path
+                    if path in hostile:
+                        assert status in (403, 404), (path, status)
+                assert sum(1 for _, status, _ in results if status == 200) >= 3000
+        print(f"serve RSS after each round of 10,000 requests (kB): {rss}")
+        assert rss[2] - rss[1] < 5_000, f"RSS per round (kB): {rss}"
+        assert fetch("/news/articles/a/")[1] == 200  # still answering
+    finally:
+        server.send_signal(2)
+        server.wait(30)
