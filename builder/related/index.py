@@ -1164,8 +1164,11 @@ class RelatedIndex:
                     names.append((max([w * get_b(c, 0) for c, w in pairs], default=0),
                                   key, spelt))
         terms = self._terms
-        words = [(weight_a[c] * weight_b[c], terms[c])
-                 for c in top_a.intersection(cols_b[:TOP_WORDS])]
+
+        def words():
+            return [(weight_a[c] * weight_b[c], terms[c])
+                    for c in top_a.intersection(cols_b[:TOP_WORDS])]
+
         return reasons_for(None, fb, d.topic_slugs[i], d.topic_slugs[j],
                            d.tag_slugs[i], d.tag_slugs[j], int(d.when[i]), int(d.when[j]),
                            self.topic_titles, about=select(names, words, forms))

@@ -70,11 +70,11 @@ def prepare(f: Features) -> Prepared:
 def shared_terms(fa: "Features | Prepared", fb: Features, limit: int = MAX_ABOUT) -> list[str]:
     """Names and words both articles contain, most telling first, as article a spells them.
 
-    Words come from among each article's TOP_WORDS heaviest; a shared word counts by the
-    product of its two weights, a shared name (found anywhere) by its best word's;
-    on a tie a name goes first (it says more), then alphabetical. Words inside a chosen name
-    are not repeated, and a name made only of words already shown is skipped. (The index
-    computes the same with its integer term ids, which is faster; tests hold the two equal.)
+    Shared names come first, best first: a name counts by its best word's weight product
+    (ties alphabetical), and one whose words are all inside an earlier name is skipped. Then,
+    if there is room, shared words among each article's TOP_WORDS heaviest, by the product of
+    their weights, leaving out words already inside a chosen name. (The index computes the same
+    on integer term ids, which is faster; a test holds the two equal.)
     """
     a = prepare(fa)
     weight_a = a.weights
@@ -91,23 +91,28 @@ def shared_terms(fa: "Features | Prepared", fb: Features, limit: int = MAX_ABOUT
     return select(names, words, a.forms, limit)
 
 
-def select(names: list[tuple[int, str, str]], words: list[tuple[int, str]],
-           forms: Mapping[str, str], limit: int = MAX_ABOUT) -> list[str]:
-    """The "also about" items from shared names (score, key, spelling) and shared words
-    (score, word); see shared_terms for the rules."""
-    items = [(-score, 0, key, spelt) for score, key, spelt in names if score >= MIN_SHARED_WEIGHT]
-    need = limit + sum(key.count(" ") + 1 for _, _, key, _ in items)
-    items += sorted((-score, 1, t, t) for score, t in words if score >= MIN_SHARED_WEIGHT)[:need]
+def select(names: list[tuple[int, str, str]], words, forms, limit: int = MAX_ABOUT
+           ) -> list[str]:
+    """The "also about" items: shared names (score, key, spelling) best first, then -- only if
+    room is left -- shared words (score, word), given as a list or a callable returning one
+    (so that links whose names fill the reason never look at words). See shared_terms."""
     chosen: list[str] = []
     covered: set[str] = set()
-    for _, kind, key, shown in sorted(items):
-        if len(chosen) >= limit:
+    for score, key, spelt in sorted(names, key=lambda n: (-n[0], n[1])):
+        if len(chosen) >= limit or score < MIN_SHARED_WEIGHT:
             break
-        parts = set(key.split(" ")) if kind == 0 else {key}
-        if parts <= covered:
-            continue
-        chosen.append(shown if kind == 0 else forms.get(key, key))
-        covered |= parts
+        parts = set(key.split(" "))
+        if not parts <= covered:
+            chosen.append(spelt)
+            covered |= parts
+    if len(chosen) < limit:
+        for score, term in sorted(words() if callable(words) else words,
+                                  key=lambda w: (-w[0], w[1])):
+            if len(chosen) >= limit or score < MIN_SHARED_WEIGHT:
+                break
+            if term not in covered:
+                chosen.append(forms.get(term, term))
+                covered.add(term)
     return chosen
 
 
