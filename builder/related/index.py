@@ -37,7 +37,7 @@ from typing import Mapping, Sequence
 import numpy as np
 
 from .config import RelatedConfig
-from .reasons import TOP_WORDS, reasons_for, select
+from .reasons import TOP_WORDS, name_keys, rank_names, reasons_for, select
 from .text import WEIGHT_SCALE, Features
 
 _DOT_SCALE = float(WEIGHT_SCALE * WEIGHT_SCALE)
@@ -1133,45 +1133,33 @@ class RelatedIndex:
                 for t, v in rel.items()}
 
     def _prepare(self, i: int) -> tuple:
-        """Article i unpacked for reasons once per related() call: names with their words'
-        (term id, weight), weights by term id, its heaviest term ids, spellings."""
+        """Article i unpacked for reasons once per related() call: its names best first,
+        weights by term id, its heaviest term ids, spellings."""
         d = self._docs
         f = d.feat[i]
         cols = d.vcols[i].tolist()
         weights = dict(zip(cols, d.vvals[i].tolist()))
-        names = []
-        if f.names:
-            vocab = self._vocab
-            for key, spelt in zip(f.names.replace("-", " ").lower().split("\n"),
-                                  f.names.split("\n")):
-                ids = [vocab.get(w, -1) for w in key.split(" ")]
-                names.append((key, spelt, [(c, weights[c]) for c in ids if c in weights]))
+        vocab = self._vocab
+        names = rank_names(f, lambda w, default: weights.get(vocab.get(w, -1), default))
         forms = _Forms(f) if f.forms else {}
         return names, weights, set(cols[:TOP_WORDS]), forms
 
     def _reasons(self, i: int, j: int, prepared=None) -> tuple[str, ...]:
         d = self._docs
         names_a, weight_a, top_a, forms = prepared or self._prepare(i)
-        cols_b = d.vcols[j].tolist()   # heaviest first, as in the features
-        weight_b = dict(zip(cols_b, d.vvals[j].tolist()))
-        names = []
         fb = d.feat[j]
-        if names_a and fb.names:
-            names_b = set(fb.names.replace("-", " ").lower().split("\n"))
-            get_b = weight_b.get
-            for key, spelt, pairs in names_a:
-                if key in names_b:
-                    names.append((max([w * get_b(c, 0) for c, w in pairs], default=0),
-                                  key, spelt))
         terms = self._terms
 
         def words():
+            cols_b = d.vcols[j].tolist()   # heaviest first, as in the features
+            weight_b = dict(zip(cols_b, d.vvals[j].tolist()))
             return [(weight_a[c] * weight_b[c], terms[c])
                     for c in top_a.intersection(cols_b[:TOP_WORDS])]
 
+        about = select(names_a, name_keys(fb), words, forms)
         return reasons_for(None, fb, d.topic_slugs[i], d.topic_slugs[j],
                            d.tag_slugs[i], d.tag_slugs[j], int(d.when[i]), int(d.when[j]),
-                           self.topic_titles, about=select(names, words, forms))
+                           self.topic_titles, about=about)
 
 class _Forms:
     """Spelling of a term as the article writes it, looked up only for the few words a reason

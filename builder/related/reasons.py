@@ -21,6 +21,8 @@ MIN_SHARED_WEIGHT = 0.004 * WEIGHT_SCALE * WEIGHT_SCALE
 """A shared word is worth naming when its weights multiply to at least this (unit vectors)."""
 TOP_WORDS = 20
 """Words named in reasons come from each article's 20 heaviest (names may use all its words)."""
+MIN_NAME_WEIGHT = 40
+"""A name is worth naming when its heaviest word weighs at least this (0.04 of a unit vector)."""
 
 
 def reasons_for(fa: "Features | Prepared", fb: Features, topics_a, topics_b, tags_a, tags_b,
@@ -45,74 +47,80 @@ def reasons_for(fa: "Features | Prepared", fb: Features, topics_a, topics_b, tag
 
 
 class Prepared:
-    """One article's features unpacked for the "also about" reason: its names with their
-    words, weight by term, and spellings where they differ from the term."""
+    """One article's features unpacked for the "also about" reason: its names best first as
+    (key, spelling, words), weight by term, its heaviest terms, spellings that differ."""
 
     __slots__ = ("names", "weights", "forms", "top")
 
     def __init__(self, f: Features) -> None:
-        self.names = []
-        if f.names:
-            for key, spelt in zip(f.names.replace("-", " ").lower().split("\n"),
-                                  f.names.split("\n")):
-                self.names.append((key, spelt, key.split(" ")))
         terms = f.term_list()
         self.weights = dict(zip(terms, array("H", f.weights)))
         self.top = set(terms[:TOP_WORDS])
         self.forms = {t: form for t, form in zip(terms, f.forms.split("\n")) if form} \
             if f.forms else {}
+        self.names = rank_names(f, self.weights.get)
+
+
+def rank_names(f: Features, weight) -> list[tuple[str, str, frozenset]]:
+    """The article's names, most telling first: by the weight of their heaviest word, then
+    alphabetically; names whose words weigh less than MIN_NAME_WEIGHT are left out."""
+    if not f.names:
+        return []
+    ranked = []
+    for key, spelt in zip(f.names.replace("-", " ").lower().split("\n"), f.names.split("\n")):
+        parts = key.split(" ")
+        best = max(weight(w, 0) for w in parts)
+        if best >= MIN_NAME_WEIGHT:
+            ranked.append((-best, key, spelt, frozenset(parts)))
+    ranked.sort()
+    return [(key, spelt, parts) for _, key, spelt, parts in ranked]
 
 
 def prepare(f: Features) -> Prepared:
     return f if isinstance(f, Prepared) else Prepared(f)
 
 
+def name_keys(f: Features) -> set[str]:
+    return set(f.names.replace("-", " ").lower().split("\n")) if f.names else set()
+
+
 def shared_terms(fa: "Features | Prepared", fb: Features, limit: int = MAX_ABOUT) -> list[str]:
     """Names and words both articles contain, most telling first, as article a spells them.
 
-    Shared names come first, best first: a name counts by its best word's weight product
-    (ties alphabetical), and one whose words are all inside an earlier name is skipped. Then,
-    if there is room, shared words among each article's TOP_WORDS heaviest, by the product of
-    their weights, leaving out words already inside a chosen name. (The index computes the same
-    on integer term ids, which is faster; a test holds the two equal.)
+    First the names both texts contain, in the order of a's names (rank_names), skipping a
+    name whose words all appear in an earlier one. Then, if there is room, the words among
+    both articles' TOP_WORDS heaviest, by the product of their two weights (ties
+    alphabetical), leaving out words inside a chosen name. (The index computes the same on
+    integer term ids, which is faster; a test holds the two equal.)
     """
     a = prepare(fa)
-    weight_a = a.weights
-    terms_b = fb.terms.split("\n") if fb.terms else []
-    weight_b = dict(zip(terms_b, array("H", fb.weights)))
-    names = []
-    if a.names and fb.names:
-        names_b = set(fb.names.replace("-", " ").lower().split("\n"))
-        get_a, get_b = weight_a.get, weight_b.get
-        for key, spelt, parts in a.names:
-            if key in names_b:
-                names.append((max(get_a(w, 0) * get_b(w, 0) for w in parts), key, spelt))
-    words = [(weight_a[t] * weight_b[t], t) for t in a.top & set(terms_b[:TOP_WORDS])]
-    return select(names, words, a.forms, limit)
+
+    def words() -> list[tuple[int, str]]:
+        terms_b = fb.terms.split("\n") if fb.terms else []
+        weight_b = dict(zip(terms_b, array("H", fb.weights)))
+        return [(a.weights[t] * weight_b[t], t) for t in a.top & set(terms_b[:TOP_WORDS])]
+
+    return select(a.names, name_keys(fb), words, a.forms, limit)
 
 
-def select(names: list[tuple[int, str, str]], words, forms, limit: int = MAX_ABOUT
-           ) -> list[str]:
-    """The "also about" items: shared names (score, key, spelling) best first, then -- only if
-    room is left -- shared words (score, word), given as a list or a callable returning one
-    (so that links whose names fill the reason never look at words). See shared_terms."""
+def select(names_a: list[tuple[str, str, frozenset]], names_b: set[str], words,
+           forms: Mapping[str, str], limit: int = MAX_ABOUT) -> list[str]:
+    """The "also about" items (see shared_terms). ``words`` is called only if the shared
+    names leave room, so most links never unpack the other article's words."""
     chosen: list[str] = []
     covered: set[str] = set()
-    for score, key, spelt in sorted(names, key=lambda n: (-n[0], n[1])):
-        if len(chosen) >= limit or score < MIN_SHARED_WEIGHT:
-            break
-        parts = set(key.split(" "))
-        if not parts <= covered:
+    for key, spelt, parts in names_a:
+        if len(chosen) >= limit:
+            return chosen
+        if key in names_b and not parts <= covered:
             chosen.append(spelt)
             covered |= parts
-    if len(chosen) < limit:
-        for score, term in sorted(words() if callable(words) else words,
-                                  key=lambda w: (-w[0], w[1])):
-            if len(chosen) >= limit or score < MIN_SHARED_WEIGHT:
-                break
-            if term not in covered:
-                chosen.append(forms.get(term, term))
-                covered.add(term)
+    for score, term in sorted(words(), key=lambda w: (-w[0], w[1])):
+        if len(chosen) >= limit or score < MIN_SHARED_WEIGHT:
+            break
+        if term not in covered:
+            chosen.append(forms.get(term, term))
+            covered.add(term)
     return chosen
 
 
