@@ -1,0 +1,262 @@
+"""Per-article features: the article's most distinctive words, weighted, and the names in it.
+
+``features()`` is pure and depends on nothing but the article's title and text and two settings
+(the title weight and the number of terms kept), so the pipeline can compute it in worker
+processes and cache it by content hash.
+
+A word's weight is ``sqrt(count) * rarity``:
+- ``count`` adds title occurrences times ``weights.title`` to body occurrences;
+- ``rarity = max(0, RARITY_CEILING - zipf)`` from the fixed English table in ``background``
+  (``the`` has Zipf 7.7 and drops out; "earthquake" 4.1; invented names count as Zipf 2.5);
+- names weigh ``NAME_BOOST`` times more: words the body capitalises mid-sentence in more than
+  half their occurrences (headline-case titles and sentence starts do not count);
+- numbers of two or more characters (years, tolls, magnitudes) count as rare words (Zipf 3).
+The ``max_terms`` heaviest words are kept and the vector is scaled to unit length, then stored as
+integers (``WEIGHT_SCALE`` stands for 1.0) so that dot products are exact and do not depend on the
+order they are summed in: a clean build and an incremental one compute bit-identical scores.
+
+Every constant here was chosen on the ECB+ tuning part (docs/related.md lists the alternatives
+tried); ``FEATURES_VERSION`` changes whenever the output of ``features()`` does.
+"""
+
+from __future__ import annotations
+
+import math
+import re
+from array import array
+from collections import Counter
+from dataclasses import dataclass
+from typing import TYPE_CHECKING, Callable
+
+from . import background
+
+if TYPE_CHECKING:  # pragma: no cover
+    from . import RelatedInput
+    from .config import RelatedConfig
+
+FEATURES_VERSION = 1
+"""Bump when features() would return something different for the same input."""
+
+WEIGHT_SCALE = 1000
+"""A unit-length vector's weights are stored as integers in 0..WEIGHT_SCALE."""
+
+RARITY_CEILING = 7.0
+"""A word's rarity is RARITY_CEILING minus its Zipf frequency (never below 0)."""
+UNKNOWN_ZIPF = 2.5
+"""Zipf frequency assumed for words missing from the background table (rare ones)."""
+NUMBER_ZIPF = 3.0
+"""Zipf frequency assumed for numbers of two or more characters."""
+NAME_BOOST = 1.6
+"""Weight multiplier for words written capitalised more often than not."""
+MAX_NAMES = 12
+"""How many multi-word names an article keeps for reasons."""
+NAME_SCAN_CHARS = 3000
+"""Names are looked for in the title and this many leading characters of the text."""
+LEADING_WORD_ZIPF = 5.5
+"""Capitalised words this common ("The", "In", "When") are cut from the front of a name."""
+
+# Tokens: runs of letters and digits, joined by inner apostrophes, dots or commas
+# ("O'Brien", "don't", "5.6", "1,200", "76ers").
+_TOKEN = re.compile(r"\w+(?:['\u2019.,]\w+)*")
+_NUMBER = re.compile(r"[\d.,]+")
+# A capitalised word at the start of a sentence or paragraph says nothing about being a name.
+# (Searched in "\n" + text, so that the first word counts as a sentence start too.)
+_SENTENCE_START = re.compile(r"(?:[.!?:][\"'\u201d\u2019)]*\s+|\n\s*)[\"'\u201c\u2018(]*([A-Z]\w*)")
+# Runs of two or more capitalised words, allowing a few lowercase particles inside
+# ("Hayat Tahrir al Sham", "Bank of England"). Joined by single spaces or hyphens only.
+_NAME = re.compile(
+    r"\b[A-Z][^\W\d_]+(?:'[^\W\d_]+)?"
+    r"(?:[ -](?:(?:al|el|de|del|der|di|da|du|la|le|van|von|bin|ibn|of) )?"
+    r"[A-Z][^\W\d_]+(?:'[^\W\d_]+)?)+")
+
+
+@dataclass(frozen=True, slots=True)
+class Features:
+    """What the related-stories index needs from one article's text. Picklable and compact:
+    one string or bytes object per field (about 1.5 KB an article), because a 50,000-article
+    site holds all of them in memory at once."""
+
+    terms: str
+    """Up to max_terms words (lowercase), heaviest first (ties by word), one per line."""
+    weights: bytes
+    """Each term's weight in the unit-length vector times WEIGHT_SCALE, as uint16 (array 'H')."""
+    forms: str
+    """How each term is spelt most often, one per line; an empty line means as in ``terms``."""
+    names: str
+    """Multi-word names in the text, heaviest first, one per line, as spelt (key = lowercase)."""
+    version: int = FEATURES_VERSION
+    """FEATURES_VERSION at the time these were computed."""
+
+    def term_list(self) -> list[str]:
+        return self.terms.split("\n") if self.terms else []
+
+    def weight_list(self) -> list[int]:
+        return array("H", self.weights).tolist()
+
+    def form_list(self) -> list[str]:
+        terms = self.term_list()
+        if not self.forms:
+            return terms
+        return [f or t for f, t in zip(self.forms.split("\n"), terms)]
+
+    def name_list(self) -> list[tuple[str, str]]:
+        """(key, spelling) pairs; the key is the spelling lowercased, hyphens as spaces."""
+        if not self.names:
+            return []
+        return [(_name_key(n), n) for n in self.names.split("\n")]
+
+
+def _name_key(spelt: str) -> str:
+    return spelt.replace("-", " ").lower()
+
+
+def features(item: "RelatedInput", config: "RelatedConfig") -> Features:
+    """The article's weighted distinctive words and names. Pure; see the module docstring."""
+    return text_features(item.title, item.text, title_weight=config.weights.title,
+                         max_terms=config.max_terms)
+
+
+def text_features(title: str, text: str, *, title_weight: float = 1.5, max_terms: int = 60,
+                  rarity: Callable[[str], float] | None = None) -> Features:
+    """Features of a title and text; ``rarity`` replaces the background table's word weights
+    (the evaluation uses it to compare against this corpus's own document frequencies)."""
+    table = background.zipf_table()
+    # One tokenizer pass per field; everything after works on distinct spellings (a 5 KB
+    # article has about 250), which is what keeps this under a millisecond.
+    body_tokens = _TOKEN.findall(text)
+    head_tokens = _TOKEN.findall(title)
+
+    # Occurrences per word (lowercase key, possessive 's dropped), capitalised occurrences,
+    # the commonest capitalised spelling, and which words the body also writes in lowercase.
+    # This loop runs once per distinct spelling (about 250 in a 5 KB article).
+    tf_body: dict[str, int] = {}
+    capital: dict[str, int] = {}
+    spelling: dict[str, tuple[int, str]] = {}
+    lowercase: set[str] = set()
+    for token, n in Counter(body_tokens).items():
+        if "'" in token or "\u2019" in token:
+            token = token.replace("\u2019", "'")
+            if token[-2:] in ("'s", "'S"):
+                token = token[:-2]
+        if token[0].isupper():
+            k = token.lower()
+            capital[k] = capital.get(k, 0) + n
+            best = spelling.get(k)
+            if best is None or (n, token) > best:  # most frequent spelling, then largest
+                spelling[k] = (n, token)
+        else:
+            k = token if token.islower() else token.lower()
+            lowercase.add(k)
+        tf_body[k] = tf_body.get(k, 0) + n
+    tf_head: dict[str, int] = {}
+    for token, n in Counter(head_tokens).items():
+        if "'" in token or "\u2019" in token:
+            token = token.replace("\u2019", "'")
+            if token[-2:] in ("'s", "'S"):
+                token = token[:-2]
+        k = token.lower()
+        tf_head[k] = tf_head.get(k, 0) + n
+        if token[0].isupper():  # headline case: a spelling to show, not a sign of a name
+            best = spelling.get(k)
+            if best is None or (n, token) > best:
+                spelling[k] = (n, token)
+    tf: dict[str, float] = dict(tf_body)
+    for k, n in tf_head.items():
+        tf[k] = tf.get(k, 0) + n * title_weight
+
+    # A capital at the start of a sentence ("Officials said") does not make a word a name.
+    if capital:
+        for token, n in Counter(_SENTENCE_START.findall("\n" + text)).items():
+            k = token.lower()
+            if k in capital:
+                capital[k] -= n
+    names_like = {k for k, c in capital.items()
+                  if c * 2 > tf_body.get(k, 0) + tf_head.get(k, 0)}
+
+    scored: list[tuple[float, str]] = []
+    get = table.get
+    sqrt = math.sqrt
+    for term, f in tf.items():
+        if len(term) < 2:
+            continue
+        if rarity is not None:
+            r = rarity(term)
+            if r <= 0:
+                continue
+            w = sqrt(f) * r
+        else:
+            z = get(term)
+            if z is None:
+                z = NUMBER_ZIPF if term[0].isdigit() and _NUMBER.fullmatch(term) \
+                    else UNKNOWN_ZIPF
+            elif z >= RARITY_CEILING:
+                continue
+            w = sqrt(f) * (RARITY_CEILING - z)
+        if term in names_like:
+            w *= NAME_BOOST
+        scored.append((-w, term))
+    scored.sort()
+    del scored[max_terms:]
+
+    norm = math.sqrt(math.fsum(w * w for w, _ in scored)) or 1.0
+    terms: list[str] = []
+    weights: list[int] = []
+    forms: list[str] = []
+    for w, term in scored:
+        q = round(-w / norm * WEIGHT_SCALE)
+        if q <= 0:
+            continue
+        terms.append(term)
+        weights.append(q)
+        # Shown as written when the text never writes it in lowercase ("Qeshm", "NATO").
+        forms.append(spelling[term][1] if term in spelling and term not in lowercase else term)
+
+    names = _names(title, text, dict(zip(terms, weights)), table, (head_tokens, body_tokens))
+    return Features(terms="\n".join(terms), weights=array("H", weights).tobytes(),
+                    forms="\n".join("" if f == t else f for f, t in zip(forms, terms))
+                    if forms != terms else "",
+                    names="\n".join(spelt for _, spelt in names))
+
+
+def _token_line(tokens: list[str]) -> str:
+    """The tokens as one lowercase line, possessive 's dropped: " the bank of england "."""
+    line = " " + " ".join(tokens).lower().replace("\u2019", "'") + " "
+    return line.replace("'s ", " ")
+
+
+def _names(title: str, text: str, weight: dict[str, int], table: dict[str, float],
+           tokens: tuple[list[str], list[str]]) -> tuple[tuple[str, str], ...]:
+    """Multi-word names whose words include a kept term, heaviest (sum of weights) first.
+
+    The key is the lowercased name with single spaces, and a name is kept only if its key is
+    a run of the text's own tokens, so two articles share a name exactly when both texts
+    contain it: a reason never claims a name one of them lacks ("Gov.Sarah Palin" is one
+    token "gov.sarah" and then "palin", so it yields no "Sarah Palin").
+    """
+    found: dict[str, tuple[int, str]] = {}
+    lines = None
+    for spelt in _NAME.findall(title) + _NAME.findall(text[:NAME_SCAN_CHARS]):
+        if "\u2019" in spelt:
+            spelt = spelt.replace("\u2019", "'")
+        if spelt.endswith("'s"):
+            spelt = spelt[:-2]
+        parts = spelt.replace("-", " ").split(" ")
+        # Drop capitalised function words in front: "The Philadelphia 76ers", "In Aleppo".
+        while parts and table.get(parts[0].lower(), 0.0) >= LEADING_WORD_ZIPF:
+            parts.pop(0)
+        if len(parts) < 2:
+            continue
+        key = " ".join(parts).lower()
+        if key in found:
+            continue
+        if lines is None:
+            lines = tuple(_token_line(t) for t in tokens)
+        if not any(f" {key} " in line for line in lines):
+            continue
+        score = 0
+        for word in key.split(" "):
+            score += weight.get(word[:-2] if word.endswith("'s") else word, 0)
+        if score > 0:
+            found[key] = (score, spelt[len(spelt) - len(key):])  # without the dropped words
+    ranked = sorted(found.items(), key=lambda kv: (-kv[1][0], kv[0]))[:MAX_NAMES]
+    return tuple((key, spelt) for key, (_, spelt) in ranked)

@@ -1,0 +1,317 @@
+"""Related stories: configuration, features, ranking, reasons, pins, later developments.
+
+Drafts are not tested here: the pipeline never hands a draft to the related-stories engine,
+so a draft can neither have related stories nor be one (tested with the pipeline).
+"""
+
+from __future__ import annotations
+
+import dataclasses
+import pickle
+import random
+import re
+from datetime import timedelta
+
+import pytest
+
+from builder.related import (RelatedConfig, RelatedIndex, RelatedInput, Weights, features,
+                             features_key, from_mapping)
+from builder.related.reasons import shared_terms
+from test_related_corpus import BASE, corpus, story_of, topic_titles
+
+
+def build(items, config=None):
+    config = config or RelatedConfig()
+    feats = {it.slug: features(it, config) for it in items}
+    return RelatedIndex.build(items, feats, config, topic_titles())
+
+
+def snapshot(index, slugs):
+    return {s: (index.related(s), index.later(s)) for s in sorted(slugs)}
+
+
+# ----------------------------------------------------------------------------- config
+def test_config_defaults_when_section_missing():
+    config, problems = from_mapping(None)
+    assert problems == []
+    assert config == RelatedConfig()
+    assert config.enabled and config.count == 5
+
+
+def test_config_reads_every_key_and_weights():
+    config, problems = from_mapping({
+        "enabled": True, "count": 3, "later_count": 2, "min_score": 0.2, "story_score": 0.5,
+        "date_window_days": 30, "weights": {"title": 2, "topics": 0.1, "date": 0}})
+    assert problems == []
+    assert (config.count, config.later_count, config.min_score) == (3, 2, 0.2)
+    assert config.date_window_days == 30
+    assert config.weights == Weights(title=2.0, topics=0.1, date=0.0)
+
+
+def test_config_reports_every_problem_at_once():
+    config, problems = from_mapping({"count": "five", "min_score": -1, "colour": "red",
+                                     "weights": {"text": "high", "tagz": 1},
+                                     "date_window_days": 1.5, "enabled": "yes"})
+    text = "\n".join(problems)
+    for key in ("related.count", "related.min_score", "related.colour",
+                "related.weights.text", "related.weights.tagz", "related.date_window_days",
+                "related.enabled"):
+        assert key in text
+    assert len(problems) == 7
+    assert config.count == RelatedConfig().count  # bad values fall back to defaults
+
+
+def test_config_false_turns_the_feature_off():
+    config, problems = from_mapping(False)
+    assert problems == [] and config.enabled is False
+    index = build(corpus(), config)
+    assert all(index.related(s.slug) == () and index.later(s.slug) == () for s in corpus())
+
+
+# ----------------------------------------------------------------------------- features
+def test_features_are_pure_picklable_and_keyed():
+    item = corpus()[0]
+    config = RelatedConfig()
+    a, b = features(item, config), features(dataclasses.replace(item, slug="other"), config)
+    assert a == b  # only title and text matter
+    assert pickle.loads(pickle.dumps(a)) == a
+    assert features_key(config) == features_key(RelatedConfig())
+    assert features_key(config) != features_key(RelatedConfig(max_terms=10))
+
+
+def test_features_weigh_rare_words_and_names_over_common_ones():
+    item = RelatedInput("x", "Flooding in Dargahan",
+                        "The water rose in Dargahan on Monday and the people said the water "
+                        "was high. Officials in Dargahan said a levee failed.", BASE)
+    f = features(item, RelatedConfig())
+    terms = f.term_list()
+    assert terms[0] == "dargahan"  # an invented name: rare, in the title, capitalised
+    weight = dict(zip(terms, f.weight_list()))
+    assert "the" not in weight and "and" not in weight  # too common to carry any weight
+    assert weight["said"] * 5 < weight["dargahan"]      # common: little weight
+    assert dict(zip(terms, f.form_list()))["dargahan"] == "Dargahan"
+    assert sum(w * w for w in f.weight_list()) == pytest.approx(1000 ** 2, rel=0.01)
+
+
+def test_features_keep_at_most_max_terms():
+    item = corpus()[0]
+    assert len(features(item, RelatedConfig(max_terms=5)).term_list()) == 5
+
+
+# ----------------------------------------------------------------------------- ranking
+def test_related_lists_find_the_same_story_first():
+    items = corpus()
+    index = build(items)
+    for item in items:
+        links = index.related(item.slug)
+        assert len(links) == 5
+        assert [story_of(link.slug) for link in links[:3]] == [story_of(item.slug)] * 3
+        assert all(link.slug != item.slug for link in links)
+        assert [link.score for link in links] == sorted((link.score for link in links),
+                                                        reverse=True)
+
+
+def test_results_do_not_depend_on_input_order():
+    items = corpus()
+    reference = snapshot(build(items), [it.slug for it in items])
+    for seed in range(3):
+        shuffled = items[:]
+        random.Random(seed).shuffle(shuffled)
+        assert snapshot(build(shuffled), [it.slug for it in items]) == reference
+
+
+def test_ties_break_by_newer_date_then_slug():
+    text = "Zubrovka ferry capsized near Kalvintra harbour."
+    day = BASE
+    items = [RelatedInput(s, "Zubrovka ferry", text, when)
+             for s, when in (("a", day), ("c", day + timedelta(days=1)), ("b", day),
+                             ("d", day + timedelta(days=1)))]
+    index = build(items, RelatedConfig(weights=Weights(date=0.0)))
+    assert [link.slug for link in index.related("a")] == ["c", "d", "b"]
+
+
+def test_min_score_and_count_limit_the_list():
+    items = corpus()
+    assert all(len(build(items, RelatedConfig(count=2)).related(it.slug)) == 2 for it in items)
+    strict = build(items, RelatedConfig(min_score=1.0))
+    for it in items:
+        assert all(link.score >= 1.0 for link in strict.related(it.slug))
+
+
+def test_date_window_keeps_far_apart_articles_apart():
+    items = corpus()
+    index = build(items, RelatedConfig(date_window_days=3))
+    for it in items:
+        for link in index.related(it.slug):
+            other = next(x for x in items if x.slug == link.slug)
+            assert abs(other.date - it.date) <= timedelta(days=3)
+
+
+# ----------------------------------------------------------------------------- reasons
+def _tokens(text: str) -> str:
+    words = re.findall(r"\w+(?:['.,]\w+)*", text.replace("\u2019", "'").replace("-", " ").lower())
+    return " " + " ".join(w[:-2] if w.endswith("'s") else w for w in words) + " "
+
+
+def test_reasons_are_present_and_true_of_both_articles():
+    items = corpus()
+    by_slug = {it.slug: it for it in items}
+    index = build(items)
+    checked = 0
+    for item in items:
+        for link in index.related(item.slug):
+            assert link.reasons, f"{item.slug} -> {link.slug} has no reason"
+            other = by_slug[link.slug]
+            for reason in link.reasons:
+                if reason.startswith("same topic: "):
+                    title = reason[len("same topic: "):]
+                    shared = set(item.topics) & set(other.topics)
+                    assert title in {topic_titles()[t] for t in shared}
+                elif reason.startswith("also about "):
+                    for name in reason[len("also about "):].split(", "):
+                        needle = _tokens(name)
+                        assert needle in _tokens(item.title + "\n" + item.text), name
+                        assert needle in _tokens(other.title + "\n" + other.text), name
+                        checked += 1
+                elif reason.startswith("also tagged "):
+                    assert set(reason[len("also tagged "):].split(", ")) <= \
+                        set(item.tags) & set(other.tags)
+                else:
+                    days = (other.date - item.date).days
+                    assert re.fullmatch(r"same day|\d+ (day|week|month|year)s? (later|earlier)",
+                                        reason)
+                    assert ("later" in reason) == (other.date > item.date) or days == 0
+    assert checked > 100
+
+
+def test_index_reasons_match_the_reference_implementation():
+    items = corpus()
+    config = RelatedConfig()
+    feats = {it.slug: features(it, config) for it in items}
+    index = RelatedIndex.build(items, feats, config, topic_titles())
+    for item in items:
+        for link in index.related(item.slug):
+            about = [r for r in link.reasons if r.startswith("also about ")]
+            expected = shared_terms(feats[item.slug], feats[link.slug])
+            assert about == (["also about " + ", ".join(expected)] if expected else [])
+
+
+def test_shared_terms_never_name_a_word_one_text_lacks():
+    a = RelatedInput("a", "Qeshm quake", "Villages near Qeshm and Dargahan collapsed.", BASE)
+    b = RelatedInput("b", "Qeshm aftershock", "Tents were handed out in Qeshm.", BASE)
+    config = RelatedConfig()
+    named = shared_terms(features(a, config), features(b, config))
+    assert named and named[0] == "Qeshm"
+    assert "Dargahan" not in named and "Villages" not in named
+
+
+def test_shared_multi_word_names_are_named_whole():
+    a = RelatedInput("a", "Lohan checks in", "Lindsay Lohan checked into the Betty Ford Center "
+                     "on Thursday, her lawyer Shawn Holley said.", BASE)
+    b = RelatedInput("b", "Lohan leaves", "A week after arriving, Lindsay Lohan left the Betty "
+                     "Ford Center for a clinic in Malibu.", BASE)
+    config = RelatedConfig()
+    named = shared_terms(features(a, config), features(b, config))
+    assert "Betty Ford Center" in named and "Lindsay Lohan" in named
+    assert "Betty" not in named and "Lohan" not in named  # not repeated inside a name
+
+
+def test_undated_imports_get_no_time_reason():
+    items = [dataclasses.replace(it, date=BASE) for it in corpus()]
+    index = build(items)
+    assert not any("day" in r for it in items for link in index.related(it.slug)
+                   for r in link.reasons if not r.startswith(("also", "same topic")))
+
+
+# ----------------------------------------------------------------------------- pins, flags
+def test_pins_come_first_in_their_order_and_are_never_cut():
+    items = corpus()
+    pins = ("antwerp-3", "missing-article", "reid-1", "antwerp-3", "qeshm-1")
+    items[0] = dataclasses.replace(items[0], pins=pins)   # qeshm-1 pins 3 others + itself
+    index = build(items, RelatedConfig(count=2))
+    links = index.related("qeshm-1")
+    assert [link.slug for link in links] == ["antwerp-3", "reid-1"]
+    assert all(link.reasons[0] == "picked by the editor" for link in links)
+    index = build(items, RelatedConfig(count=5))
+    links = [link.slug for link in index.related("qeshm-1")]
+    assert links[:2] == ["antwerp-3", "reid-1"]
+    assert len(links) == 5 and len(set(links)) == 5
+    assert all(story_of(s) == "qeshm" for s in links[2:])
+
+
+def test_related_false_hides_the_lists_but_not_the_article():
+    items = corpus()
+    items[1] = dataclasses.replace(items[1], enabled=False)  # qeshm-2
+    index = build(items)
+    assert index.related("qeshm-2") == () and index.later("qeshm-2") == ()
+    assert "qeshm-2" in [link.slug for link in index.related("qeshm-1")]
+    assert "qeshm-2" in index.later("qeshm-1")
+
+
+# ----------------------------------------------------------------------------- later
+def test_later_developments_link_forward_oldest_first():
+    items = corpus()
+    index = build(items)
+    by_slug = {it.slug: it for it in items}
+    for story in ("qeshm", "lohan", "antwerp"):
+        assert index.later(f"{story}-1") == (f"{story}-2", f"{story}-3", f"{story}-4")
+        assert index.later(f"{story}-3") == (f"{story}-4",)
+        assert index.later(f"{story}-4") == ()
+    for item in items:
+        later = index.later(item.slug)
+        assert all(by_slug[s].date > item.date and story_of(s) == story_of(item.slug)
+                   for s in later)
+        assert [by_slug[s].date for s in later] == sorted(by_slug[s].date for s in later)
+
+
+def test_later_count_limits_to_the_nearest():
+    index = build(corpus(), RelatedConfig(later_count=2))
+    assert index.later("reid-1") == ("reid-2", "reid-3")
+
+
+def test_later_needs_a_shared_topic_when_both_have_topics():
+    items = corpus()
+    items[3] = dataclasses.replace(items[3], topics=("strikes",))   # qeshm-4 moved topic
+    index = build(items)
+    assert "qeshm-4" not in index.later("qeshm-1")
+    items[3] = dataclasses.replace(items[3], topics=())             # no topic: allowed
+    assert "qeshm-4" in build(items).later("qeshm-1")
+
+
+# ----------------------------------------------------------------------------- topics
+def test_related_topics_count_shared_articles_and_links():
+    items = corpus()
+    items.append(RelatedInput("both", "Qeshm dockworkers strike after the earthquake",
+                              items[0].text + "\n\n" + items[16].text,
+                              BASE + timedelta(days=1), topics=("quakes", "strikes")))
+    index = build(items)
+    related = dict((t, (score, reason)) for t, score, reason in index.related_topics("quakes"))
+    assert "strikes" in related
+    assert "1 article in both" in related["strikes"][1]
+    assert index.related_topics("nonexistent") == ()
+
+
+# ----------------------------------------------------------------------------- pickling
+def test_a_pickled_index_answers_the_same_and_keeps_updating():
+    items = corpus()
+    config = RelatedConfig()
+    feats = {it.slug: features(it, config) for it in items}
+    index = RelatedIndex.build(items, feats, config, topic_titles())
+    clone = pickle.loads(pickle.dumps(index))
+    slugs = [it.slug for it in items]
+    assert snapshot(clone, slugs) == snapshot(index, slugs)
+    assert clone.related_topics("quakes") == index.related_topics("quakes")
+    edited = dataclasses.replace(items[5], text=items[5].text + " Qeshm Dargahan tents.")
+    feats[edited.slug] = features(edited, config)
+    assert clone.update([edited], feats) == index.update([edited], feats)
+    assert snapshot(clone, slugs) == snapshot(index, slugs)
+    again = pickle.loads(pickle.dumps(clone))
+    assert snapshot(again, slugs) == snapshot(index, slugs)
+
+
+def test_duplicate_slugs_and_naive_dates_are_refused():
+    item = corpus()[0]
+    with pytest.raises(ValueError, match="two articles"):
+        build([item, item])
+    with pytest.raises(ValueError, match="timezone"):
+        build([dataclasses.replace(item, date=item.date.replace(tzinfo=None))])
