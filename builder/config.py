@@ -16,23 +16,25 @@ from urllib.parse import urlsplit
 
 from . import yamlio
 from .errors import BuildError, Diagnostic
+from .related.config import RelatedConfig, from_mapping as related_settings
 from .search.config import SearchConfig  # the ``search:`` section (enabled, language, exclude, ...)
 
 CONFIG_FILE = "site.yaml"
 
 
-@dataclass(frozen=True)
-class RelatedConfig:
-    """``related:`` section: related stories under each article."""
+class RelatedSection:
+    """``related:`` section: validated by the related-stories engine's own settings class."""
 
-    enabled: bool = True
-    """Compute related stories at all (``briefs build --no-related`` turns it off too)."""
-    count: int = 5
-    """How many related stories to show under an article."""
-
-    @classmethod
-    def from_mapping(cls, data: dict) -> tuple["RelatedConfig", list[tuple[str, str]]]:
-        return _section(cls, data, {"enabled": bool, "count": int})
+    @staticmethod
+    def from_mapping(data: dict) -> tuple[RelatedConfig, list[tuple[str, str]]]:
+        config, problems = related_settings(data)
+        out = []
+        for problem in problems:  # "related.<key>[.<sub>]: what is wrong"
+            head, _, message = problem.partition(": ")
+            parts = head.split(".")
+            key = parts[1] if len(parts) > 1 else ""
+            out.append((key, f"{'.'.join(parts[2:]) + ': ' if len(parts) > 2 else ''}{message}"))
+        return config, out
 
 
 @dataclass(frozen=True)
@@ -190,7 +192,7 @@ KEYS: dict[str, tuple[Callable[[Any], str | None], bool]] = {
     "per_page": (_check_per_page, False),
     "extra": (_check_type(dict), False),
 }
-SECTIONS = {"related": RelatedConfig, "search": SearchConfig, "publish": PublishConfig}
+SECTIONS = {"related": RelatedSection, "search": SearchConfig, "publish": PublishConfig}
 
 
 def load_config(site_dir: Path, *, base_url: str | None = None) -> SiteConfig:

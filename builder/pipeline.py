@@ -29,6 +29,7 @@ from typing import Any, Callable
 from . import cache, content, deps, model, sources, views
 from .config import CONFIG_FILE, SiteConfig, load_config
 from .errors import BuildError, Diagnostic
+from .relate import RelatedStage
 from .render import THEME, Renderer
 from .write import Generation, Output
 
@@ -125,6 +126,7 @@ class Builder:
         self._state: dict | None = None
         self._output: Output | None = None
         self._renderer: tuple | None = None  # (key, Renderer)
+        self._related: RelatedStage | None = None
 
     def build(self) -> BuildResult:
         options = self.options
@@ -139,7 +141,10 @@ class Builder:
         with build_lock(config.root, self.notify):
             site, parsed = self.load_site(config, jobs, now, cache_dir)
             timer.lap("content")
-            related = None  # filled by the related-stories stage (issue 4)
+            related = None
+            if config.related.enabled and options.related:
+                related = self.related_stage(cache_dir).run(site, jobs, options.incremental,
+                                                            self.progress)
             timer.lap("related")
             templates = deps.template_hashes([config.root / "templates", THEME / "templates"])
             renderer = self.renderer(config, templates, cache_dir)
@@ -231,6 +236,13 @@ class Builder:
             cache.save(self._state_path, self._state["key"], self._state)
         if self._content is not None:
             self._save_content()
+        if self._related is not None:
+            self._related.close()
+
+    def related_stage(self, cache_dir: Path) -> RelatedStage:
+        if self._related is None:
+            self._related = RelatedStage(cache_dir, persist=self.persist)
+        return self._related
 
     def output(self, out_dir: Path, cache_dir: Path) -> Output:
         if self._output is None or self._output.out_dir != out_dir.absolute():

@@ -68,7 +68,13 @@ def features_key(config: RelatedConfig) -> str:
     return f"related-features-v{FEATURES_VERSION}:{title!r}:{max_terms}:{background.fingerprint()}"
 
 
-from .index import RelatedIndex, RelatedLink  # noqa: E402  (needs RelatedInput defined first)
+def __getattr__(name: str):
+    # The index needs numpy; importing it only when asked keeps `import builder.config` (and so
+    # every command's start-up) free of numpy.
+    if name in ("RelatedIndex", "RelatedLink"):
+        from . import index
+        return getattr(index, name)
+    raise AttributeError(name)
 
 __all__ = ["Features", "RelatedConfig", "RelatedIndex", "RelatedInput", "RelatedLink",
            "Weights", "features", "features_key", "from_mapping"]

@@ -1,0 +1,188 @@
+"""Links stage: related stories and later developments for every published article.
+
+The engine is :mod:`builder.related` (how articles are compared, and why, is documented there
+and in the README). This stage feeds it the site model and keeps its work between builds:
+
+- per-article *features* (an article's distinctive words) are computed in worker processes and
+  cached by the article file's hash, so an edit recomputes one article's features;
+- the *index* is pickled after each build; the next build hands it only the articles that were
+  added, edited or removed (``RelatedIndex.update``), which equals a clean build by design;
+- the *lists* (each article's related links with reasons, its later developments, and each
+  topic's related topics) are what pages and the dependency signature read. After an update
+  only the lists the engine reports as changed are asked for again.
+
+Drafts and future articles are not in ``site.articles`` unless the build asked for them, so
+they can neither have nor be related stories in a production build.
+"""
+
+from __future__ import annotations
+
+import multiprocessing
+from pathlib import Path
+from typing import Any, Callable
+
+from . import cache
+from .markdown import plain_text
+from .model import Article, Site
+
+PARALLEL_MIN = 200  # articles needing features before worker processes pay off
+FORMAT = 1
+
+
+class RelatedLists:
+    """What pages show, by article and topic slug; the planner and ``deps.signature`` read it."""
+
+    def __init__(self, lists: dict[str, Any]):
+        self.lists = lists
+        """``r:<slug>`` -> (related links, later slugs); ``rt:<topic>`` -> related topics."""
+
+    def related(self, slug: str) -> tuple:
+        return self.lists.get(f"r:{slug}", ((), ()))[0]
+
+    def later(self, slug: str) -> tuple:
+        return self.lists.get(f"r:{slug}", ((), ()))[1]
+
+    def related_topics(self, slug: str) -> tuple:
+        return self.lists.get(f"rt:{slug}", ())
+
+
+class RelatedStage:
+    """Runs the related-stories engine for one site, build after build."""
+
+    def __init__(self, cache_dir: Path, persist: bool = True):
+        self.index_path = cache_dir / "related.pickle"
+        self.features_path = cache_dir / "related-features.pickle"
+        self.persist = persist
+        self._state: dict | None = None
+        self._features: dict | None = None
+        self._features_key: str | None = None
+        self.computed = 0
+        """Articles whose features the last run computed (the rest came from the cache)."""
+
+    def run(self, site: Site, jobs: int, incremental: bool = True,
+            progress: Callable[[str, int, int], None] | None = None) -> RelatedLists:
+        from . import related as engine
+        config = site.config.related
+        feats = self.features(site, config, jobs, incremental, progress)
+        inputs = {a.slug: related_input(a) for a in site.articles}
+        marks = {a.slug: (a.digest, a.date.isoformat()) for a in site.articles}
+        titles = {slug: t.title for slug, t in site.topics.items()}
+        key = (FORMAT, repr(config), engine.features_key(config))
+        state = self._state
+        if state is None and incremental:
+            state = cache.load(self.index_path, key)
+        if state is not None and state.get("key") != key:
+            state = None
+
+        dirty = True
+        if state is None:
+            index = engine.RelatedIndex.build(list(inputs.values()), feats, config, titles)
+            lists = all_lists(index, site)
+        else:
+            index, old_marks, lists = state["index"], state["marks"], dict(state["lists"])
+            edited = [inputs[s] for s, m in marks.items() if old_marks.get(s) != m]
+            removed = [s for s in old_marks if s not in marks]
+            retitled = titles != state["titles"]
+            dirty = bool(edited or removed or retitled)
+            if dirty:
+                changed = index.update(edited, {i.slug: feats[i.slug] for i in edited}, removed,
+                                       topic_titles=titles)
+                if retitled:  # reasons name topics: every list may read differently
+                    lists = all_lists(index, site)
+                else:
+                    for s in removed:
+                        lists.pop(f"r:{s}", None)
+                    for s in changed | {i.slug for i in edited}:
+                        lists[f"r:{s}"] = (index.related(s), index.later(s))
+                    lists.update(topic_lists(index, site))
+        new_state = {"key": key, "index": index, "marks": marks, "titles": titles,
+                     "lists": lists}
+        if not self.persist:
+            self._state = new_state
+        elif dirty:
+            cache.save(self.index_path, key, new_state)
+        return RelatedLists(lists)
+
+    def features(self, site: Site, config, jobs: int, incremental: bool,
+                 progress: Callable[[str, int, int], None] | None) -> dict:
+        """slug -> Features of every published article, computing only the missing ones."""
+        from . import related as engine
+        key = engine.features_key(config)
+        if self._features is None or self._features_key != key:
+            loaded = cache.load(self.features_path, key) if incremental else None
+            self._features, self._features_key = loaded or {}, key
+        known = self._features
+        todo = [a for a in site.articles if a.digest not in known]
+        self.computed = len(todo)
+        for article, feat in zip(todo, compute_features(todo, config, jobs, progress)):
+            known[article.digest] = feat
+        wanted = {a.digest for a in site.articles}
+        stale = known.keys() - wanted
+        if todo or stale:
+            for digest in stale:
+                del known[digest]
+            if self.persist:
+                cache.save(self.features_path, key, known)
+        return {a.slug: known[a.digest] for a in site.articles}
+
+    def close(self) -> None:
+        """End of a preview session: write what memory holds to the disk cache."""
+        if self._state is not None:
+            cache.save(self.index_path, self._state["key"], self._state)
+        if self._features is not None and self._features_key is not None:
+            cache.save(self.features_path, self._features_key, self._features)
+
+
+def related_input(article: Article):
+    from .related import RelatedInput
+    return RelatedInput(slug=article.slug, title=article.title, text="", date=article.date,
+                        topics=article.topics, tags=article.tag_slugs,
+                        source=article.source_slug, pins=article.related_pins,
+                        enabled=article.related_enabled)
+
+
+def all_lists(index, site: Site) -> dict[str, Any]:
+    lists = {f"r:{a.slug}": (index.related(a.slug), index.later(a.slug)) for a in site.articles}
+    lists.update(topic_lists(index, site))
+    return lists
+
+
+def topic_lists(index, site: Site) -> dict[str, Any]:
+    return {f"rt:{slug}": index.related_topics(slug) for slug in site.topics}
+
+
+# ----------------------------------------------------------------------------- features
+
+_WORK: tuple | None = None  # (articles, config) inherited by forked workers
+
+
+def _features_of(article: Article, config):
+    from .related import RelatedInput, features
+    item = RelatedInput(slug=article.slug, title=article.title,
+                        text=plain_text(article.body_html), date=article.date)
+    return features(item, config)
+
+
+def _features_range(bounds: tuple[int, int]) -> list:
+    articles, config = _WORK
+    return [_features_of(a, config) for a in articles[bounds[0]:bounds[1]]]
+
+
+def compute_features(articles: list[Article], config, jobs: int,
+                     progress: Callable[[str, int, int], None] | None = None) -> list:
+    global _WORK
+    if jobs <= 1 or len(articles) < PARALLEL_MIN:
+        return [_features_of(a, config) for a in articles]
+    _WORK = (articles, config)
+    step = max(50, len(articles) // (jobs * 8))
+    ranges = [(i, min(i + step, len(articles))) for i in range(0, len(articles), step)]
+    out: list = []
+    try:
+        with multiprocessing.get_context("fork").Pool(jobs) as pool:
+            for part in pool.imap(_features_range, ranges):
+                out.extend(part)
+                if progress:
+                    progress("related", len(out), len(articles))
+    finally:
+        _WORK = None
+    return out

@@ -1,0 +1,109 @@
+"""Related stories in built pages: lists under articles, forward links, pins, drafts, switches."""
+
+from __future__ import annotations
+
+import re
+
+import pytest
+
+from conftest import Site, article, topic
+
+QUAKE = ("A magnitude 6.1 earthquake struck Lombok island in Indonesia, collapsing homes in "
+         "Mataram. Rescuers searched the rubble near Senggigi for survivors of the quake.")
+FIRE = ("Firefighters battled a wildfire in the Sonoma hills of California as winds pushed "
+        "flames toward Santa Rosa. Evacuations were ordered for Healdsburg.")
+
+
+@pytest.fixture
+def stories(tmp_path):
+    site = Site(tmp_path / "site")
+    site.write("content/topics/lombok-quake.md", topic("Lombok earthquake", starts="2018-08-01"))
+    for i, day in enumerate(("05", "06", "08", "11")):
+        site.write(f"content/articles/quake-{i}.md", article(
+            f"Lombok earthquake day {i}: rescuers in Mataram", f"2018-08-{day}",
+            QUAKE + f" Report {i} adds the toll in Senggigi.", topics=["lombok-quake"]))
+    for i, day in enumerate(("05", "07", "09")):
+        site.write(f"content/articles/fire-{i}.md", article(
+            f"Sonoma wildfire update {i}", f"2018-08-{day}", FIRE + f" Update {i}."))
+    return site
+
+
+def related_links(site: Site, slug: str) -> list[str]:
+    return _list(site, slug, "data-briefs-related")
+
+
+def later_links(site: Site, slug: str) -> list[str]:
+    return _list(site, slug, "data-briefs-later")
+
+
+def _list(site: Site, slug: str, attribute: str) -> list[str]:
+    html = site.read(f"articles/{slug}/index.html")
+    m = re.search(rf"<ol {attribute}>(.*?)</ol>", html, re.S)
+    return re.findall(r'href="\.\./\.\./articles/([a-z0-9-]+)/"', m.group(1)) if m else []
+
+
+def test_articles_list_their_own_story_first_with_reasons(stories):
+    stories.build()
+    links = related_links(stories, "quake-0")
+    assert links and set(links[:3]) == {"quake-1", "quake-2", "quake-3"}
+    assert not any(s.startswith("fire") for s in links[:3])
+    html = stories.read("articles/quake-0/index.html")
+    reasons = re.search(r'<span class="reasons">(.*?)</span>', html, re.S).group(1)
+    assert "Lombok earthquake" in reasons or "Mataram" in reasons or "Senggigi" in reasons
+    assert set(related_links(stories, "fire-1")[:2]) == {"fire-0", "fire-2"}
+
+
+def test_older_articles_link_forward_to_later_developments(stories):
+    stories.build()
+    assert later_links(stories, "quake-0")[:1] == ["quake-1"]
+    assert "quake-3" in later_links(stories, "quake-0")
+    assert later_links(stories, "quake-3") == []  # the newest has nothing later
+
+
+def test_drafts_are_never_related_and_pins_come_first(stories):
+    stories.write("content/articles/quake-draft.md", article(
+        "Lombok earthquake draft: Mataram rescuers", "2018-08-07", QUAKE, draft=True,
+        topics=["lombok-quake"]))
+    stories.write("content/articles/fire-0.md", article(
+        "Sonoma wildfire update 0", "2018-08-05", FIRE, related=["quake-2"]))
+    stories.write("content/articles/quake-1.md", article(
+        "Lombok earthquake day 1", "2018-08-06", QUAKE, related=False, topics=["lombok-quake"]))
+    stories.build()
+    for slug in ("quake-0", "quake-2", "fire-1"):
+        assert "quake-draft" not in related_links(stories, slug) + later_links(stories, slug)
+    assert related_links(stories, "fire-0")[0] == "quake-2"
+    assert "picked by the editor" in stories.read("articles/fire-0/index.html")
+    page = stories.read("articles/quake-1/index.html")
+    assert "data-briefs-related" not in page and "data-briefs-later" not in page
+    assert "quake-1" in related_links(stories, "quake-0")  # still listed elsewhere
+
+
+def test_no_related_switch_and_setting(stories, tmp_path):
+    stories.build(related=False)
+    assert "data-briefs-related" not in stories.read("articles/quake-0/index.html")
+    off = Site(tmp_path / "off", {"title": "T", "base_url": "https://x.org/",
+                                  "related": {"enabled": False}})
+    off.write("content/articles/a.md", article("Lombok quake", "2018-08-05", QUAKE))
+    off.write("content/articles/b.md", article("Lombok quake again", "2018-08-06", QUAKE))
+    off.build()
+    assert "data-briefs-related" not in off.read("articles/a/index.html")
+
+
+def test_an_edit_moves_an_article_between_stories(stories):
+    stories.build()
+    assert "fire-2" not in related_links(stories, "quake-0")[:3]
+    stories.write("content/articles/fire-2.md", article(
+        "Lombok earthquake: more rescuers reach Mataram", "2018-08-09", QUAKE,
+        topics=["lombok-quake"]))
+    stories.build()
+    assert "fire-2" in related_links(stories, "quake-0")
+    assert "fire-2" not in related_links(stories, "fire-1")[:1]
+
+
+def test_unknown_related_setting_is_a_located_error(tmp_path):
+    site = Site(tmp_path / "s", {"title": "T", "base_url": "https://x.org/",
+                                 "related": {"count": 5, "cuont": 3}})
+    with pytest.raises(Exception) as exc:
+        site.build()
+    text = str(exc.value)
+    assert "site.yaml:" in text and "related.cuont" in text
