@@ -9,7 +9,7 @@ from __future__ import annotations
 
 import difflib
 import zoneinfo
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, fields
 from pathlib import Path
 from typing import Any, Callable
 from urllib.parse import urlsplit
@@ -27,8 +27,9 @@ class RelatedSection:
 
     @staticmethod
     def from_mapping(data: dict) -> tuple[RelatedConfig, list[tuple[str, str]]]:
-        config, problems = related_settings(data)
-        out = []
+        known = [f.name for f in fields(RelatedConfig)]
+        out = [(str(k), _unknown(str(k), known)) for k in data if k not in known]
+        config, problems = related_settings({k: v for k, v in data.items() if k in known})
         for problem in problems:  # "related.<key>[.<sub>]: what is wrong"
             head, _, message = problem.partition(": ")
             parts = head.split(".")

@@ -48,11 +48,8 @@ def signature(site: Site, related: Any = None) -> dict[str, Any]:
     sig["sitemap"] = (tuple((a.slug, a.updated or a.date) for a in site.articles),
                       tuple((slug, items[-1:]) for slug, items in site.topic_articles.items()),
                       tuple(p.slug for p in site.pages))
-    if related is not None:
-        for a in site.articles:
-            sig[f"r:{a.slug}"] = (related.related(a.slug), related.later(a.slug))
-        for slug in site.topics:
-            sig[f"rt:{slug}"] = related.related_topics(slug)
+    if related is not None:  # builder.relate.RelatedLists: r:<slug> and rt:<topic> values
+        sig.update(related.lists)
     return sig
 
 

@@ -18,6 +18,7 @@ they can neither have nor be related stories in a production build.
 from __future__ import annotations
 
 import multiprocessing
+import secrets
 from pathlib import Path
 from typing import Any, Callable
 
@@ -30,17 +31,27 @@ FORMAT = 1
 
 
 class RelatedLists:
-    """What pages show, by article and topic slug; the planner and ``deps.signature`` read it."""
+    """What pages show, by article and topic slug; the planner and ``deps.signature`` read it.
 
-    def __init__(self, lists: dict[str, Any]):
+    ``lists`` holds the cheap part (which slugs each list shows), enough to tell which pages
+    changed; an article's links with their reasons come from the index, loaded only if a page
+    that shows them is rendered.
+    """
+
+    def __init__(self, lists: dict[str, Any], index: Callable[[], Any]):
         self.lists = lists
-        """``r:<slug>`` -> (related links, later slugs); ``rt:<topic>`` -> related topics."""
+        """``r:<slug>`` -> (related slugs, later slugs); ``rt:<topic>`` -> related topics."""
+        self._index = index
 
     def related(self, slug: str) -> tuple:
-        return self.lists.get(f"r:{slug}", ((), ()))[0]
+        """RelatedLink entries (slug, score, reasons) of an article, in rank order."""
+        return self._index().related(slug) if self.lists.get(f"r:{slug}", ((),))[0] else ()
 
     def later(self, slug: str) -> tuple:
         return self.lists.get(f"r:{slug}", ((), ()))[1]
+
+    def shown(self, slug: str) -> tuple:
+        return self.lists.get(f"r:{slug}", ((), ()))[0]
 
     def related_topics(self, slug: str) -> tuple:
         return self.lists.get(f"rt:{slug}", ())
@@ -50,10 +61,12 @@ class RelatedStage:
     """Runs the related-stories engine for one site, build after build."""
 
     def __init__(self, cache_dir: Path, persist: bool = True):
-        self.index_path = cache_dir / "related.pickle"
+        self.lists_path = cache_dir / "related-lists.pickle"
+        self.index_path = cache_dir / "related-index.pickle"
         self.features_path = cache_dir / "related-features.pickle"
         self.persist = persist
         self._state: dict | None = None
+        self._index: Any = None
         self._features: dict | None = None
         self._features_key: str | None = None
         self.computed = 0
@@ -63,72 +76,96 @@ class RelatedStage:
             progress: Callable[[str, int, int], None] | None = None) -> RelatedLists:
         from . import related as engine
         config = site.config.related
-        feats = self.features(site, config, jobs, incremental, progress)
-        inputs = {a.slug: related_input(a) for a in site.articles}
         marks = {a.slug: (a.digest, a.date.isoformat()) for a in site.articles}
         titles = {slug: t.title for slug, t in site.topics.items()}
         key = (FORMAT, repr(config), engine.features_key(config))
         state = self._state
         if state is None and incremental:
-            state = cache.load(self.index_path, key)
+            state = cache.load(self.lists_path, key)
         if state is not None and state.get("key") != key:
-            state = None
+            state, self._index = None, None
+        index = self._index if state is not None else None
+        if state is not None and index is None:
+            state_index = state.get("index_id")
+            loaded = cache.load(self.index_path, (key, state_index))
+            index = loaded["index"] if loaded else None
+            if index is None:
+                state = None  # lists without their index: start again
 
-        dirty = True
         if state is None:
-            index = engine.RelatedIndex.build(list(inputs.values()), feats, config, titles)
+            feats = self.features(site, config, jobs, incremental, progress)
+            inputs = [related_input(a) for a in site.articles]
+            index = engine.RelatedIndex.build(inputs, feats, config, titles)
             lists = all_lists(index, site)
+            dirty = True
         else:
-            index, old_marks, lists = state["index"], state["marks"], dict(state["lists"])
-            edited = [inputs[s] for s, m in marks.items() if old_marks.get(s) != m]
+            old_marks, lists = state["marks"], dict(state["lists"])
+            edited = [a for a in site.articles if old_marks.get(a.slug) != marks[a.slug]]
             removed = [s for s in old_marks if s not in marks]
             retitled = titles != state["titles"]
             dirty = bool(edited or removed or retitled)
             if dirty:
-                changed = index.update(edited, {i.slug: feats[i.slug] for i in edited}, removed,
+                feats = self.features(site, config, jobs, incremental, progress, only=edited)
+                changed = index.update([related_input(a) for a in edited], feats, removed,
                                        topic_titles=titles)
-                if retitled:  # reasons name topics: every list may read differently
+                if retitled:
                     lists = all_lists(index, site)
                 else:
                     for s in removed:
                         lists.pop(f"r:{s}", None)
-                    for s in changed | {i.slug for i in edited}:
-                        lists[f"r:{s}"] = (index.related(s), index.later(s))
+                    for s in changed | {a.slug for a in edited}:
+                        lists[f"r:{s}"] = index.shown(s)
                     lists.update(topic_lists(index, site))
-        new_state = {"key": key, "index": index, "marks": marks, "titles": titles,
-                     "lists": lists}
+        new_state = {"key": key, "marks": marks, "titles": titles, "lists": lists,
+                     "index_id": state["index_id"] if state and not dirty else secrets.token_hex(8)}
         if not self.persist:
-            self._state = new_state
+            self._state, self._index = new_state, index
         elif dirty:
-            cache.save(self.index_path, key, new_state)
-        return RelatedLists(lists)
+            # The index first: lists that name an index id always find that index.
+            cache.save(self.index_path, (key, new_state["index_id"]), {"index": index})
+            cache.save(self.lists_path, key, new_state)
+        holder = {"index": index}
+
+        def load_index():
+            if holder["index"] is None:
+                loaded = cache.load(self.index_path, (key, new_state["index_id"]))
+                if loaded is None:
+                    raise RuntimeError("the related-stories index vanished from the cache")
+                holder["index"] = loaded["index"]
+            return holder["index"]
+        return RelatedLists(lists, load_index)
 
     def features(self, site: Site, config, jobs: int, incremental: bool,
-                 progress: Callable[[str, int, int], None] | None) -> dict:
-        """slug -> Features of every published article, computing only the missing ones."""
+                 progress: Callable[[str, int, int], None] | None,
+                 only: list[Article] | None = None) -> dict:
+        """slug -> Features of the published articles (or of ``only`` these), computing the
+        missing ones in worker processes."""
         from . import related as engine
         key = engine.features_key(config)
         if self._features is None or self._features_key != key:
             loaded = cache.load(self.features_path, key) if incremental else None
             self._features, self._features_key = loaded or {}, key
         known = self._features
-        todo = [a for a in site.articles if a.digest not in known]
+        wanted = site.articles if only is None else only
+        todo = [a for a in wanted if a.digest not in known]
         self.computed = len(todo)
         for article, feat in zip(todo, compute_features(todo, config, jobs, progress)):
             known[article.digest] = feat
-        wanted = {a.digest for a in site.articles}
-        stale = known.keys() - wanted
+        live = {a.digest for a in site.articles}
+        stale = [d for d in known if d not in live]
         if todo or stale:
             for digest in stale:
                 del known[digest]
             if self.persist:
                 cache.save(self.features_path, key, known)
-        return {a.slug: known[a.digest] for a in site.articles}
+        return {a.slug: known[a.digest] for a in wanted}
 
     def close(self) -> None:
         """End of a preview session: write what memory holds to the disk cache."""
-        if self._state is not None:
-            cache.save(self.index_path, self._state["key"], self._state)
+        if self._state is not None and self._index is not None:
+            key = self._state["key"]
+            cache.save(self.index_path, (key, self._state["index_id"]), {"index": self._index})
+            cache.save(self.lists_path, key, self._state)
         if self._features is not None and self._features_key is not None:
             cache.save(self.features_path, self._features_key, self._features)
 
@@ -142,7 +179,7 @@ def related_input(article: Article):
 
 
 def all_lists(index, site: Site) -> dict[str, Any]:
-    lists = {f"r:{a.slug}": (index.related(a.slug), index.later(a.slug)) for a in site.articles}
+    lists = {f"r:{a.slug}": index.shown(a.slug) for a in site.articles}
     lists.update(topic_lists(index, site))
     return lists
 

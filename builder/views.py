@@ -188,14 +188,16 @@ class Planner:
             if i + 1 < len(order):
                 deps.append(f"a:{order[i + 1]}")
         deps += [f"n:tag:{s}" for s in article.tag_slugs]
-        links, later = self.related_of(article)
-        deps += [f"a:{a.slug}" for a, _ in links]
-        deps += [f"a:{a.slug}" for a in later]
+        if self.related is not None:  # the pages its lists show (titles, dates)
+            deps += [f"a:{s}" for s in self.related.shown(article.slug)]
+            deps += [f"a:{s}" for s in self.related.later(article.slug)]
         return PageSpec(f"{article.url}index.html", "article.html",
-                        lambda: self.article_context(article, links, later),
+                        lambda: self.article_context(article),
                         deps=tuple(deps), kind="article", source=article.path)
 
     def related_of(self, article: Article) -> tuple[list, list]:
+        """(related article, reasons) pairs and later articles; reasons are only worked out
+        here, for a page being rendered."""
         if self.related is None:
             return [], []
         links = []
@@ -205,7 +207,8 @@ class Planner:
         later = [self.a[s] for s in self.related.later(article.slug) if s in self.a]
         return links, later
 
-    def article_context(self, article: Article, links: list, later: list) -> dict:
+    def article_context(self, article: Article) -> dict:
+        links, later = self.related_of(article)
         site = self.site
         neighbours = []
         for t in article.topics:

@@ -202,36 +202,33 @@ def test_cli_serve_stops_cleanly_and_reports_busy_port(tmp_path):
 
 
 @pytest.mark.browser
-def test_browser_reloads_itself_and_shows_the_overlay(preview):
-    from browser import require_chromium, LAUNCH_ARGS, CHROMIUM
-    require_chromium()
-    from playwright.sync_api import sync_playwright
-    with sync_playwright() as p:
-        b = p.chromium.launch(executable_path=CHROMIUM, args=LAUNCH_ARGS)
-        page = b.new_page()
-        errors = []
-        page.on("pageerror", lambda e: errors.append(str(e)))
-        page.goto(f"http://127.0.0.1:{preview.port}/news/articles/a/")
-        page.wait_for_function("() => document.body.innerText.includes('Original text.')")
-        page.evaluate("window.__marker = 1")  # gone after a real reload
-        page.wait_for_timeout(300)  # let the event stream connect
-        preview.site.write("content/articles/a.md", article("First report", "2024-12-01",
-                                                            "Live edited text.", topics=["t"]))
-        page.wait_for_function("() => document.body.innerText.includes('Live edited text.')",
-                               timeout=20000)
-        assert page.evaluate("window.__marker") is None
-        page.wait_for_timeout(300)
-        preview.site.write("content/articles/a.md", "---\ntitle: T\ndate: nope\n---\n")
-        overlay = page.locator("#briefs-error-overlay")
-        overlay.wait_for(timeout=20000)
-        assert "content/articles/a.md:3:1: date: 'nope' is not an ISO 8601 date" in overlay.inner_text()
-        preview.site.write("content/articles/a.md", article("First report", "2024-12-01",
-                                                            "Repaired text.", topics=["t"]))
-        page.wait_for_function("() => document.body.innerText.includes('Repaired text.')",
-                               timeout=20000)
-        assert page.locator("#briefs-error-overlay").count() == 0
-        assert errors == []
-        b.close()
+def test_browser_reloads_itself_and_shows_the_overlay(preview, browser):
+    """The open page reloads itself after an edit; a broken build shows the overlay."""
+    b = browser.new_context()  # the session's one Chromium (conftest's `browser` fixture)
+    page = b.new_page()
+    errors = []
+    page.on("pageerror", lambda e: errors.append(str(e)))
+    page.goto(f"http://127.0.0.1:{preview.port}/news/articles/a/")
+    page.wait_for_function("() => document.body.innerText.includes('Original text.')")
+    page.evaluate("window.__marker = 1")  # gone after a real reload
+    page.wait_for_timeout(300)  # let the event stream connect
+    preview.site.write("content/articles/a.md", article("First report", "2024-12-01",
+                                                        "Live edited text.", topics=["t"]))
+    page.wait_for_function("() => document.body.innerText.includes('Live edited text.')",
+                           timeout=20000)
+    assert page.evaluate("window.__marker") is None
+    page.wait_for_timeout(300)
+    preview.site.write("content/articles/a.md", "---\ntitle: T\ndate: nope\n---\n")
+    overlay = page.locator("#briefs-error-overlay")
+    overlay.wait_for(timeout=20000)
+    assert "content/articles/a.md:3:1: date: 'nope' is not an ISO 8601 date" in overlay.inner_text()
+    preview.site.write("content/articles/a.md", article("First report", "2024-12-01",
+                                                        "Repaired text.", topics=["t"]))
+    page.wait_for_function("() => document.body.innerText.includes('Repaired text.')",
+                           timeout=20000)
+    assert page.locator("#briefs-error-overlay").count() == 0
+    assert errors == []
+    b.close()  # the context; the browser is the session's
 
 
 def _rss_kb(pid: int) -> int:

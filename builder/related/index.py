@@ -344,6 +344,16 @@ class RelatedIndex:
             out.append(RelatedLink(d.slug[j], score, reasons))
         return tuple(out)
 
+    def shown(self, slug: str) -> tuple[tuple[str, ...], tuple[str, ...]]:
+        """The slugs related() and later() list, in order, without computing reasons: what a
+        build compares to decide which pages changed."""
+        i = self._ids.get(slug)
+        if i is None or not self.config.enabled or not self._docs.enabled[i]:
+            return (), ()
+        d = self._docs
+        return (tuple(d.slug[j] for j, _, _ in self._assemble(i, d.rel[i], d.pinned[i])),
+                tuple(d.slug[j] for j in d.later[i]))
+
     def later(self, slug: str) -> tuple[str, ...]:
         """Newer articles on the same story, the nearest in time first (oldest first)."""
         i = self._ids.get(slug)
