@@ -127,8 +127,13 @@ class Builder:
         self._output: Output | None = None
         self._renderer: tuple | None = None  # (key, Renderer)
         self._related: RelatedStage | None = None
+        self.search_pending = False
+        """True when the live search index lags the content (a build deferred it)."""
 
-    def build(self) -> BuildResult:
+    def build(self, defer_search: bool = False) -> BuildResult:
+        """One build. ``defer_search`` (the preview) keeps the live search index as it is and
+        remembers whether it is now stale (``search_pending``); the next build without the flag
+        brings it up to date, so a reload need not wait for Pagefind."""
         options = self.options
         timer = Timer()
         config = load_config(self.site_dir, base_url=options.base_url)
@@ -190,7 +195,15 @@ class Builder:
                 timer.lap("render")
                 files = copy_files(config, gen, state.get("files", {}) if state else {})
                 if config.search.enabled and options.search:
-                    stage_warnings += index_search(site, gen, cache_dir, changed)
+                    stale = changed is None or any(k.startswith(SEARCH_KEYS) for k in changed)
+                    if defer_search and not stale and not self.search_pending:
+                        defer_search = False  # nothing to index: carrying it is the update
+                    if defer_search and search_carry(gen, cache_dir):
+                        self.search_pending = True
+                    else:
+                        stage_warnings += index_search(
+                            site, gen, cache_dir, None if self.search_pending else changed)
+                        self.search_pending = False
                     timer.lap("search")
             except BaseException:
                 output.abort(gen)
@@ -323,11 +336,16 @@ def build(site_dir: Path, options: BuildOptions | None = None,
 SEARCH_KEYS = ("a:", "t:", "n:")
 
 
+def search_carry(gen: Generation, cache_dir: Path) -> bool:
+    from .search.collect import carry_index
+    return carry_index(gen, cache_dir)
+
+
 def index_search(site: model.Site, gen: Generation, cache_dir: Path,
                  changed: set[str] | None) -> list[Diagnostic]:
     """The search stage: keep the live index when nothing indexed changed, else (re)index the
     shards whose records changed (``builder.search``). Returns its warnings."""
-    from .search.collect import carry_index, index_site
+    from .search.collect import index_site
     if changed is not None and not any(k.startswith(SEARCH_KEYS) for k in changed):
         if carry_index(gen, cache_dir):
             return []

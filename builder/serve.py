@@ -283,7 +283,7 @@ class Rebuilder:
     def build_once(self) -> bool:
         started = time.perf_counter()
         try:
-            result = self.builder.build()
+            result = self.builder.build(defer_search=True)
         except BuildError as exc:
             lines = [str(d) for d in exc.diagnostics]
             self.events.send("problems", json.dumps(lines))
@@ -300,7 +300,19 @@ class Rebuilder:
             self.builds += 1
         self.events.send("reload")
         self.report(result, result.warnings, time.perf_counter() - started)
+        if self.builder.search_pending and not self.wake.is_set():
+            self.update_search()
         return True
+
+    def update_search(self) -> None:
+        """After the reload: bring the search index up to date (the pages are carried as they
+        are). A search typed after this finds the edit; the page need not reload for it."""
+        try:
+            self.builder.build()
+        except BuildError as exc:
+            self.events.send("problems", json.dumps([str(d) for d in exc.diagnostics]))
+        except Exception:  # the index stays as it was; the next save tries again
+            pass
 
 
 def ignored(path: str, site_root: Path) -> bool:

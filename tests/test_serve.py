@@ -201,6 +201,35 @@ def test_cli_serve_stops_cleanly_and_reports_busy_port(tmp_path):
         assert p.wait(20) == 0
 
 
+def _indexed_text(out_dir) -> str:
+    """Every page text in the preview's search index (Pagefind fragments)."""
+    import gzip
+    texts = []
+    for path in out_dir.glob("pagefind/*/fragment/*.pf_fragment"):
+        raw = gzip.decompress(path.read_bytes())
+        texts.append(json.loads(raw[len(b"pagefind_dcd"):])["content"])
+    return "\n".join(texts)
+
+
+def test_search_index_follows_edits_after_the_reload(preview):
+    """The reload does not wait for Pagefind; the index catches up right after it."""
+    assert "Original text" in _indexed_text(preview.out_dir)
+    events = Events(preview.port)
+    try:
+        n = len(events.items)
+        preview.site.write("content/articles/a.md", article(
+            "First report", "2024-12-01", "Zanzibarite found in the rubble.", topics=["t"]))
+        events.wait("reload", n)
+        deadline = time.monotonic() + 30
+        while "Zanzibarite" not in _indexed_text(preview.out_dir):
+            assert time.monotonic() < deadline, "the search index never caught up"
+            time.sleep(0.1)
+        assert "Original text" not in _indexed_text(preview.out_dir)
+        assert "Secret draft" in _indexed_text(preview.out_dir)  # --drafts preview: indexed
+    finally:
+        events.close()
+
+
 @pytest.mark.browser
 def test_browser_reloads_itself_and_shows_the_overlay(preview, browser):
     """The open page reloads itself after an edit; a broken build shows the overlay."""

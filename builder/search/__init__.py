@@ -8,6 +8,14 @@ the stage indexes them with Pagefind's Python API into date-sharded bundles unde
 
 from .config import SearchConfig
 from .records import SearchRecord
-from .stage import PAGEFIND_DIR, SearchStats, run_search_stage
+
+
+def __getattr__(name: str):
+    # The stage brings asyncio and Pagefind's client; `import builder.config` (every command's
+    # start-up) needs only the settings class, so the stage loads when first asked for.
+    if name in ("PAGEFIND_DIR", "SearchStats", "run_search_stage"):
+        from . import stage
+        return getattr(stage, name)
+    raise AttributeError(name)
 
 __all__ = ["PAGEFIND_DIR", "SearchConfig", "SearchRecord", "SearchStats", "run_search_stage"]
