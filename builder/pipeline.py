@@ -87,21 +87,27 @@ class Timer:
 
 
 @contextmanager
-def build_lock(site_root: Path, notify: Callable[[str], None] | None = None):
-    """One build per site at a time: a second one waits for the first (never interleaves)."""
-    folder = site_root / CACHE_DIR
-    folder.mkdir(exist_ok=True)
-    with open(folder / "build.lock", "a+") as fh:
+def exclusive(lock_file: Path, waiting: str, notify: Callable[[str], None] | None = None):
+    """Hold an exclusive lock on ``lock_file``; if another process holds it, say ``waiting``
+    and wait for it (used by builds and publishes: they never interleave)."""
+    lock_file.parent.mkdir(parents=True, exist_ok=True)
+    with open(lock_file, "a+") as fh:
         try:
             fcntl.flock(fh, fcntl.LOCK_EX | fcntl.LOCK_NB)
         except BlockingIOError:
             if notify:
-                notify("another build of this site is running; waiting for it to finish")
+                notify(waiting)
             fcntl.flock(fh, fcntl.LOCK_EX)
         try:
             yield
         finally:
             fcntl.flock(fh, fcntl.LOCK_UN)
+
+
+def build_lock(site_root: Path, notify: Callable[[str], None] | None = None):
+    """One build per site at a time: a second one waits for the first (never interleaves)."""
+    return exclusive(site_root / CACHE_DIR / "build.lock",
+                     "another build of this site is running; waiting for it to finish", notify)
 
 
 class Builder:
@@ -345,7 +351,7 @@ def index_search(site: model.Site, gen: Generation, cache_dir: Path,
                  changed: set[str] | None) -> list[Diagnostic]:
     """The search stage: keep the live index when nothing indexed changed, else (re)index the
     shards whose records changed (``builder.search``). Returns its warnings."""
-    from .search.collect import index_site
+    from .search.collect import carry_index, index_site
     if changed is not None and not any(k.startswith(SEARCH_KEYS) for k in changed):
         if carry_index(gen, cache_dir):
             return []

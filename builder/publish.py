@@ -26,13 +26,11 @@ any tool.
 
 from __future__ import annotations
 
-import fcntl
 import hashlib
 import os
 import re
 import secrets
 import subprocess
-from contextlib import contextmanager
 from dataclasses import dataclass, field
 from datetime import datetime
 from pathlib import Path
@@ -43,7 +41,7 @@ from . import __version__
 from .check import CheckReport, check_output
 from .config import SiteConfig
 from .errors import BuildError, Diagnostic
-from .pipeline import CACHE_DIR, BuildOptions, BuildResult, build
+from .pipeline import CACHE_DIR, BuildOptions, BuildResult, build, exclusive
 
 PUBLISH_DIR = "publish"
 """Under ``.briefs-cache/``: the production build (``site/``), lock and temporary index."""
@@ -178,21 +176,10 @@ def _zero(algo: str) -> str:
 
 # ----------------------------------------------------------------------------- locking
 
-@contextmanager
 def _publish_lock(cache: Path, notify: Callable[[str], None] | None):
     """One publish of a site at a time (they share the build folder and the branch)."""
-    cache.mkdir(parents=True, exist_ok=True)
-    with open(cache / "publish.lock", "a+") as fh:
-        try:
-            fcntl.flock(fh, fcntl.LOCK_EX | fcntl.LOCK_NB)
-        except BlockingIOError:
-            if notify:
-                notify("another publish of this site is running; waiting for it to finish")
-            fcntl.flock(fh, fcntl.LOCK_EX)
-        try:
-            yield
-        finally:
-            fcntl.flock(fh, fcntl.LOCK_UN)
+    return exclusive(cache / "publish.lock",
+                     "another publish of this site is running; waiting for it to finish", notify)
 
 
 # ----------------------------------------------------------------------------- the command

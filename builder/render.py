@@ -10,7 +10,6 @@ from __future__ import annotations
 import time
 from datetime import date, datetime
 from pathlib import Path
-from typing import Any
 
 import jinja2
 from markupsafe import Markup

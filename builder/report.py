@@ -48,7 +48,7 @@ def summary(result: BuildResult, shown_out: str, *, verbose: bool = False) -> li
     ]
     for what, examples in content_warnings(site):
         shown = examples if verbose else examples[:EXAMPLES]
-        more = "" if verbose or len(examples) <= EXAMPLES else f", … (--verbose lists all)"
+        more = "" if verbose or len(examples) <= EXAMPLES else ", … (--verbose lists all)"
         lines.append(f"  note: {what}: {', '.join(shown)}{more}")
     return lines
 

@@ -77,20 +77,7 @@ class Generation:
         self._root = os.fspath(self.root)
 
     def put(self, rel: str, data: bytes) -> None:
-        rel = safe_rel(rel)
-        if rel in self.hashes:
-            raise BuildError(Diagnostic(rel, None, None, "two outputs want the same path",
-                                        "rename one of the sources"))
-        h = digest(data)
-        self.hashes[rel] = h
-        old = self.known.get(rel)
-        if old is not None and old[0] == h:
-            return
-        current = self.live.get(rel)
-        if current is not None and current[0] == h:
-            self.pending.add(rel)
-            return
-        self._write(rel, data, h)
+        self.put_lazy(rel, digest(data), lambda: data)
 
     def put_lazy(self, rel: str, h: str, read) -> None:
         """put() for a file whose hash is known: its bytes are read only if they must be written."""
