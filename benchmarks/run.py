@@ -52,7 +52,8 @@ def harness(bench: Path, n: int, variant: tuple, args, results: Path, first: boo
     if not first:
         argv += ["--reuse", "--no-pagefind"]
     before = len(results.read_text().splitlines()) if results.exists() else 0
-    subprocess.run(argv, check=True, stdout=subprocess.DEVNULL if args.quiet else None)
+    # A failed tool run is recorded in the results (status, note); carry on with the others.
+    subprocess.run(argv, check=False, stdout=subprocess.DEVNULL if args.quiet else None)
     out = {}
     for line in results.read_text().splitlines()[before:]:
         rec = json.loads(line)
