@@ -194,6 +194,14 @@ def test_stabilized_filters_still_hold_every_value(tmp_path):
     assert sum(filters["year"].values()) == 9
 
 
+def test_a_record_without_words_is_left_out_not_an_error(tmp_path):
+    """Found by the fuzz test: title '×' and an empty body give Pagefind nothing to index."""
+    records = [rec(1, "2024-01-01"), rec(2, "2024-01-02", title="×", text="")]
+    out, stats = run(records, tmp_path)
+    assert set(fragments(out)) == {"articles/a1/"}
+    assert stats.records == 2
+
+
 def test_exclude_and_duplicate_urls(tmp_path):
     records = [rec(1, "2024-01-01"), rec(2, "2024-01-02", url="about/"),
                rec(3, "2024-01-03", kind="topic", url="topics/x/"),
