@@ -133,13 +133,17 @@ class Builder:
         self._output: Output | None = None
         self._renderer: tuple | None = None  # (key, Renderer)
         self._related: RelatedStage | None = None
+        self._refs: list[sources.SourceRef] | None = None  # the last build's content files
         self.search_pending = False
         """True when the live search index lags the content (a build deferred it)."""
 
-    def build(self, defer_search: bool = False) -> BuildResult:
+    def build(self, defer_search: bool = False, changed_paths: set[str] | None = None
+              ) -> BuildResult:
         """One build. ``defer_search`` (the preview) keeps the live search index as it is and
         remembers whether it is now stale (``search_pending``); the next build without the flag
-        brings it up to date, so a reload need not wait for Pagefind."""
+        brings it up to date, so a reload need not wait for Pagefind. ``changed_paths`` (the
+        preview's file events) lists every file changed since the last build, so content
+        folders need not be walked again."""
         options = self.options
         timer = Timer()
         config = load_config(self.site_dir, base_url=options.base_url)
@@ -150,7 +154,7 @@ class Builder:
         cache_dir = config.root / CACHE_DIR
         timer.lap("config")
         with build_lock(config.root, self.notify):
-            site, parsed = self.load_site(config, jobs, now, cache_dir)
+            site, parsed = self.load_site(config, jobs, now, cache_dir, changed_paths)
             timer.lap("content")
             related = None
             if config.related.enabled and options.related:
@@ -278,11 +282,16 @@ class Builder:
 
     # ------------------------------------------------------------------------- content stage
 
-    def load_site(self, config: SiteConfig, jobs: int, now: datetime,
-                  cache_dir: Path) -> tuple[model.Site, int]:
+    def load_site(self, config: SiteConfig, jobs: int, now: datetime, cache_dir: Path,
+                  changed_paths: set[str] | None = None) -> tuple[model.Site, int]:
         """Content files -> validated model. Returns (site, number of files parsed)."""
         options = self.options
-        refs, problems = sources.discover(config.root)
+        refs = None
+        if changed_paths is not None and self._refs is not None:
+            refs, problems = sources.refresh(config.root, self._refs, changed_paths), []
+        if refs is None:
+            refs, problems = sources.discover(config.root)
+        self._refs = None if problems else refs
         key = ("content", config.timezone)
         if self._content is None or self._content_key != key:
             loaded = cache.load(cache_dir / "content.pickle", key) if options.incremental else None

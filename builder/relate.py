@@ -27,7 +27,7 @@ from .markdown import plain_text
 from .model import Article, Site
 
 PARALLEL_MIN = 200  # articles needing features before worker processes pay off
-FORMAT = 1
+FORMAT = 2
 
 
 class RelatedLists:
@@ -76,7 +76,7 @@ class RelatedStage:
             progress: Callable[[str, int, int], None] | None = None) -> RelatedLists:
         from . import related as engine
         config = site.config.related
-        marks = {a.slug: (a.digest, a.date.isoformat()) for a in site.articles}
+        marks = {a.slug: (a.digest, a.date) for a in site.articles}
         titles = {slug: t.title for slug, t in site.topics.items()}
         key = (FORMAT, repr(config), engine.features_key(config))
         state = self._state

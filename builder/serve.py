@@ -236,6 +236,10 @@ mimetypes.add_type("text/javascript", ".js")
 mimetypes.add_type("application/wasm", ".wasm")
 
 
+SEARCH_IDLE = 1.0
+"""Seconds without a save before the preview brings the search index up to date."""
+
+
 class Rebuilder:
     """Runs builds one at a time on its own thread; folds bursts of changes into one build."""
 
@@ -250,14 +254,28 @@ class Rebuilder:
         self.idle.set()
         self.builds = 0
         self.prepare = False
+        self.lock = threading.Lock()
+        self.paths: set[str] | None = None
+        """Files changed since the last build began; None: unknown (walk everything)."""
         self.thread = threading.Thread(target=self.run, name="briefs-rebuild", daemon=True)
 
     def start(self):
         self.thread.start()
 
-    def request(self):
+    def request(self, paths: list[str] | None = None, folder: bool = False):
+        """A change happened (at ``paths``; ``folder``: a folder changed, walk everything)."""
+        with self.lock:
+            if paths is None or folder:
+                self.paths = None
+            elif self.paths is not None:
+                self.paths.update(paths)
         self.idle.clear()
         self.wake.set()
+
+    def take_paths(self) -> set[str] | None:
+        with self.lock:
+            paths, self.paths = self.paths, set()
+        return paths
 
     def run(self):
         while not self.stop.is_set():
@@ -277,13 +295,17 @@ class Rebuilder:
             if self.stop.is_set():
                 break
             self.build_once()
+            # Search catches up once the editor pauses: a burst of saves is not held up by
+            # Pagefind re-indexing after each one.
+            if self.builder.search_pending and not self.wake.wait(SEARCH_IDLE):
+                self.update_search()
             if not self.wake.is_set():
                 self.idle.set()
 
     def build_once(self) -> bool:
         started = time.perf_counter()
         try:
-            result = self.builder.build(defer_search=True)
+            result = self.builder.build(defer_search=True, changed_paths=self.take_paths())
         except BuildError as exc:
             lines = [str(d) for d in exc.diagnostics]
             self.events.send("problems", json.dumps(lines))
@@ -300,15 +322,13 @@ class Rebuilder:
             self.builds += 1
         self.events.send("reload")
         self.report(result, result.warnings, time.perf_counter() - started)
-        if self.builder.search_pending and not self.wake.is_set():
-            self.update_search()
         return True
 
     def update_search(self) -> None:
         """After the reload: bring the search index up to date (the pages are carried as they
         are). A search typed after this finds the edit; the page need not reload for it."""
         try:
-            self.builder.build()
+            self.builder.build(changed_paths=self.take_paths())
         except BuildError as exc:
             self.events.send("problems", json.dumps([str(d) for d in exc.diagnostics]))
         except Exception:  # the index stays as it was; the next save tries again
@@ -327,7 +347,7 @@ def ignored(path: str, site_root: Path) -> bool:
     return top not in ("content", "templates", "static", "site.yaml")
 
 
-def watch(site_root: Path, on_change: Callable[[], None]):
+def watch(site_root: Path, on_change: Callable[..., None]):
     """Start a watchdog observer on the site's sources; returns it (call .stop())."""
     from watchdog.events import FileSystemEventHandler
     from watchdog.observers import Observer
@@ -336,9 +356,10 @@ def watch(site_root: Path, on_change: Callable[[], None]):
         def on_any_event(self, event):
             if event.event_type in ("opened", "closed_no_write"):
                 return
-            paths = [event.src_path, getattr(event, "dest_path", "") or ""]
-            if any(p and not ignored(p, site_root) for p in paths):
-                on_change()
+            paths = [p for p in (event.src_path, getattr(event, "dest_path", "") or "")
+                     if p and not ignored(p, site_root)]
+            if paths:
+                on_change([os.fsdecode(p) for p in paths], folder=event.is_directory)
 
     observer = Observer()
     handler = Events()
@@ -377,6 +398,8 @@ class Preview:
         self.events = Broadcaster()
         self.rebuilder = Rebuilder(self.builder, self.events, self.report)
         self.rebuilder.build_once()  # a broken site still serves: the overlay says why
+        if self.builder.search_pending:
+            self.rebuilder.request([])  # the index lags the content: catch up when idle
         self.rebuilder.prepare = True
         self.out_dir.mkdir(parents=True, exist_ok=True)
         try:

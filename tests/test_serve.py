@@ -201,6 +201,27 @@ def test_cli_serve_stops_cleanly_and_reports_busy_port(tmp_path):
         assert p.wait(20) == 0
 
 
+def test_refresh_from_file_events_equals_walking_the_folders(tmp_path):
+    """The preview re-reads only the files its watcher reported; the result must be what a
+    full walk finds, and a folder event must fall back to the walk."""
+    from builder import sources
+    site = Site(tmp_path / "site")
+    site.write("content/topics/t.md", topic("T"))
+    site.write("content/articles/2024/a.md", article("A", "2024-12-01"))
+    site.write("content/articles/2024/b.md", article("B", "2024-12-02"))
+    refs, _ = sources.discover(site.root)
+    changed = {str(site.write("content/articles/2024/a.md", article("A2", "2024-12-01"))),
+               str(site.write("content/articles/2024/c.md", article("C", "2024-12-03"))),
+               str(site.write("content/articles/2024/.c.md.swp", "x")),
+               str(site.write("templates/home.html", "x"))}
+    (site.root / "content/articles/2024/b.md").unlink()
+    changed.add(str(site.root / "content/articles/2024/b.md"))
+    assert sources.refresh(site.root, refs, changed) == sources.discover(site.root)[0]
+    site.write("content/articles/2025/d.md", article("D", "2025-01-01"))
+    assert sources.refresh(site.root, refs, {str(site.root / "content/articles/2025")}) is None
+    assert sources.refresh(site.root, refs, {str(site.root / "content/topics/x/y.md")}) is not None
+
+
 def _indexed_text(out_dir) -> str:
     """Every page text in the preview's search index (Pagefind fragments)."""
     import gzip
