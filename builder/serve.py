@@ -17,6 +17,7 @@ from __future__ import annotations
 
 import errno
 import http.server
+import gc
 import json
 import mimetypes
 import os
@@ -236,6 +237,17 @@ mimetypes.add_type("text/javascript", ".js")
 mimetypes.add_type("application/wasm", ".wasm")
 
 
+def settle_memory() -> None:
+    """After a rebuild (and its reload event): collect garbage, then freeze what is left.
+
+    A preview holds the whole site in memory; Python's cycle collector would otherwise walk all
+    of it again and again during the next rebuild (about 0.1 s a save at 10,000 articles).
+    Frozen objects that die later are still freed by reference counting."""
+    gc.unfreeze()
+    gc.collect()
+    gc.freeze()
+
+
 SEARCH_IDLE = 1.0
 """Seconds without a save before the preview brings the search index up to date."""
 
@@ -295,6 +307,7 @@ class Rebuilder:
             if self.stop.is_set():
                 break
             self.build_once()
+            settle_memory()
             # Search catches up once the editor pauses: a burst of saves is not held up by
             # Pagefind re-indexing after each one.
             if self.builder.search_pending and not self.wake.wait(SEARCH_IDLE):
