@@ -71,7 +71,7 @@ def pick_article(site: Path) -> Path:
         list((site / "content" / "articles").rglob("*.md"))) // 2]
 
 
-def briefs_runs(site: Path, edits: int) -> dict:
+def briefs_runs(site: Path, edits: int, pause: float = 0.3) -> dict:
     shutil.rmtree(site / ".briefs-cache", ignore_errors=True)
     out = {}
     t = time.perf_counter()
@@ -95,7 +95,7 @@ def briefs_runs(site: Path, edits: int) -> dict:
             target.write_text(text)
             t1 = client.wait_after(t0, "reload")
             latencies.append(t1 - t0)
-            time.sleep(0.3)
+            time.sleep(pause)
     finally:
         target.write_text(original)
         time.sleep(0.5)
@@ -157,9 +157,11 @@ def main() -> None:
     ap = argparse.ArgumentParser(description=__doc__.split("\n")[1])
     ap.add_argument("site", type=Path)
     ap.add_argument("--edits", type=int, default=20)
+    ap.add_argument("--pause", type=float, default=0.3,
+                    help="seconds between a reload and the next save (default 0.3)")
     ap.add_argument("--hugo", type=Path, default=None, help="the same corpus converted for Hugo")
     args = ap.parse_args()
-    b = briefs_runs(args.site.resolve(), args.edits)
+    b = briefs_runs(args.site.resolve(), args.edits, args.pause)
     ms = [x * 1000 for x in b["save->reload ms"]]
     n = len(list((args.site / "content" / "articles").rglob("*.md")))
     print(f"\n## Live preview, {n} articles ({os.cpu_count()} CPUs)\n")

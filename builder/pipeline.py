@@ -18,6 +18,7 @@ import hashlib
 import multiprocessing
 import os
 import secrets
+import threading
 import time
 from collections import Counter
 from contextlib import contextmanager
@@ -134,6 +135,8 @@ class Builder:
         self._renderer: tuple | None = None  # (key, Renderer)
         self._related: RelatedStage | None = None
         self._refs: list[sources.SourceRef] | None = None  # the last build's content files
+        self.search_cancel: threading.Event | None = None
+        """Set from another thread to stop this build's search indexing (the preview)."""
         self.search_pending = False
         """True when the live search index lags the content (a build deferred it)."""
 
@@ -212,7 +215,8 @@ class Builder:
                         self.search_pending = True
                     else:
                         stage_warnings += index_search(
-                            site, gen, cache_dir, None if self.search_pending else changed)
+                            site, gen, cache_dir, None if self.search_pending else changed,
+                            self.search_cancel)
                         self.search_pending = False
                     timer.lap("search")
             except BaseException:
@@ -357,14 +361,14 @@ def search_carry(gen: Generation, cache_dir: Path) -> bool:
 
 
 def index_search(site: model.Site, gen: Generation, cache_dir: Path,
-                 changed: set[str] | None) -> list[Diagnostic]:
+                 changed: set[str] | None, cancel=None) -> list[Diagnostic]:
     """The search stage: keep the live index when nothing indexed changed, else (re)index the
     shards whose records changed (``builder.search``). Returns its warnings."""
     from .search.collect import carry_index, index_site
     if changed is not None and not any(k.startswith(SEARCH_KEYS) for k in changed):
         if carry_index(gen, cache_dir):
             return []
-    return index_site(site, gen, cache_dir).warnings
+    return index_site(site, gen, cache_dir, cancel=cancel).warnings
 
 
 def needs_render(spec: views.PageSpec, changed: set[str] | None, live: dict) -> bool:

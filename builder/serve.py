@@ -276,6 +276,9 @@ class Rebuilder:
 
     def request(self, paths: list[str] | None = None, folder: bool = False):
         """A change happened (at ``paths``; ``folder``: a folder changed, walk everything)."""
+        cancel = self.builder.search_cancel
+        if cancel is not None:
+            cancel.set()  # a search update in progress yields to the new save
         with self.lock:
             if paths is None or folder:
                 self.paths = None
@@ -340,12 +343,15 @@ class Rebuilder:
     def update_search(self) -> None:
         """After the reload: bring the search index up to date (the pages are carried as they
         are). A search typed after this finds the edit; the page need not reload for it."""
+        self.builder.search_cancel = threading.Event()
         try:
             self.builder.build(changed_paths=self.take_paths())
         except BuildError as exc:
             self.events.send("problems", json.dumps([str(d) for d in exc.diagnostics]))
-        except Exception:  # the index stays as it was; the next save tries again
+        except Exception:  # cancelled by a save, or failed: the index stays; the next idle retries
             pass
+        finally:
+            self.builder.search_cancel = None
 
 
 def ignored(path: str, site_root: Path) -> bool:

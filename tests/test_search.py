@@ -202,6 +202,25 @@ def test_a_record_without_words_is_left_out_not_an_error(tmp_path):
     assert stats.records == 2
 
 
+def test_cancel_stops_indexing_quickly_and_keeps_the_cache_sound(tmp_path):
+    """The preview cancels a search update when the editor saves again."""
+    import threading
+    import time
+    from builder.search.stage import SearchCancelled
+    records = [rec(i, f"2024-0{1 + i % 9}-1{i % 10}", text=f"Paragraph {i} " * 200)
+               for i in range(3000)]
+    cancel = threading.Event()
+    threading.Timer(0.5, cancel.set).start()
+    started = time.monotonic()
+    with pytest.raises(SearchCancelled):
+        run_search_stage(records, tmp_path / "out", SearchConfig(), tmp_path / "cache",
+                         language="en", cancel=cancel)
+    assert time.monotonic() - started < 10
+    assert not (tmp_path / "out" / "pagefind").exists()
+    out, stats = run(records[:50], tmp_path)  # the same cache works afterwards
+    assert stats.indexed == 50
+
+
 def test_exclude_and_duplicate_urls(tmp_path):
     records = [rec(1, "2024-01-01"), rec(2, "2024-01-02", url="about/"),
                rec(3, "2024-01-03", kind="topic", url="topics/x/"),

@@ -81,7 +81,7 @@ def records_for_site(site: Site, text_of: Callable[[Article], str] | None = None
 
 
 def index_site(site: Site, gen, cache_dir: Path, *, text_of: Callable[[Article], str] | None = None,
-               notify: Callable[[str], None] | None = None) -> SearchStats:
+               notify: Callable[[str], None] | None = None, cancel=None) -> SearchStats:
     """The search stage as the pipeline calls it: records from the site, files to the writer.
 
     ``gen`` is the writer's :class:`builder.write.Generation`. With a ``put_lazy(rel, hash,
@@ -94,7 +94,7 @@ def index_site(site: Site, gen, cache_dir: Path, *, text_of: Callable[[Article],
             gen.put(rel, read())
     return run_search_stage(records_for_site(site, text_of), None, site.config.search,
                             Path(cache_dir), language=site.config.language, put=put,
-                            notify=notify)
+                            notify=notify, cancel=cancel)
 
 
 def carry_index(gen, cache_dir: Path) -> bool:

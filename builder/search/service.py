@@ -153,9 +153,11 @@ class FastPagefindService(PagefindService):
                 raise PagefindError(f"unexpected answer from Pagefind: {result.get('type')}")
         return results
 
-    async def close(self) -> None:
-        """End the service: Pagefind exits when its stdin closes."""
+    async def close(self, kill: bool = False) -> None:
+        """End the service: Pagefind exits when its stdin closes (``kill``: at once)."""
         try:
+            if kill and self._backend.returncode is None:
+                self._backend.kill()
             if self._backend.stdin is not None and not self._backend.stdin.is_closing():
                 self._backend.stdin.close()
             try:
@@ -191,7 +193,7 @@ async def open_index(config: IndexConfig) -> PagefindIndex:
         raise
 
 
-async def close_index(index: PagefindIndex) -> None:
+async def close_index(index: PagefindIndex, kill: bool = False) -> None:
     service = index._service
     if service is not None:
-        await service.close()
+        await service.close(kill=kill)

@@ -93,7 +93,8 @@ def pagefind_version() -> str:
 
 def run_search_stage(records: Iterable[SearchRecord], out_dir: Path | None, config: SearchConfig,
                      cache_dir: Path, *, language: str, put: PutFile | None = None,
-                     notify: Callable[[str], None] | None = None) -> SearchStats:
+                     notify: Callable[[str], None] | None = None,
+                     cancel: threading.Event | None = None) -> SearchStats:
     """Index ``records`` into ``out_dir/pagefind/`` (or hand every file to ``put``).
 
     Raises :class:`BuildError` with one line when Pagefind fails; nothing in ``out_dir`` is
@@ -132,7 +133,8 @@ def run_search_stage(records: Iterable[SearchRecord], out_dir: Path | None, conf
                    f"in {len(todo)} of {len(shards)} bundle(s)")
         jobs = config.jobs or max(1, min(2, os.cpu_count() or 1))
         try:
-            built = _run(_build_all(todo, keys, bundles, lang, config.max_chars, jobs))
+            built = _run(_build_all(todo, keys, bundles, lang, config.max_chars, jobs,
+                                    cancel))
         except (PagefindError, OSError) as exc:
             hint = getattr(exc, "hint", None) or (
                 "the previous site is unchanged; run the build again, "
@@ -246,8 +248,14 @@ def _run(coro):
     return box["value"]
 
 
+class SearchCancelled(Exception):
+    """The caller set the ``cancel`` event: indexing stopped, Pagefind processes killed, the
+    cache and the output unchanged (the preview does this when the editor saves again)."""
+
+
 async def _build_all(todo: list[Shard], keys: dict[str, str], bundles: Path, lang: str,
-                     max_chars: int, jobs: int) -> dict[str, tuple[dict, list[str]]]:
+                     max_chars: int, jobs: int, cancel: threading.Event | None = None
+                     ) -> dict[str, tuple[dict, list[str]]]:
     """Index shards, ``jobs`` at a time, biggest first.
 
     Returns shard id -> (listing, URLs whose text was cut)."""
@@ -258,14 +266,28 @@ async def _build_all(todo: list[Shard], keys: dict[str, str], bundles: Path, lan
         async with gate:
             return shard.id, await _build_shard(shard, bundles, keys[shard.id], lang, max_chars)
 
+    async def cancelled():
+        while not cancel.is_set():
+            await asyncio.sleep(0.05)
+
     tasks = [asyncio.ensure_future(one(s)) for s in order]
+    everything = asyncio.gather(*tasks)
+    watcher = asyncio.ensure_future(cancelled()) if cancel is not None else None
     try:
-        return dict(await asyncio.gather(*tasks))
+        if watcher is not None:
+            await asyncio.wait({everything, watcher}, return_when=asyncio.FIRST_COMPLETED)
+            if watcher.done():
+                raise SearchCancelled("search indexing cancelled")
+        return dict(await everything)
     except BaseException:
         for t in tasks:
             t.cancel()
         await asyncio.gather(*tasks, return_exceptions=True)
+        everything.cancel()
         raise
+    finally:
+        if watcher is not None:
+            watcher.cancel()
 
 
 async def _build_shard(shard: Shard, bundles: Path, key: str, lang: str,
@@ -304,7 +326,8 @@ async def _build_shard(shard: Shard, bundles: Path, key: str, lang: str,
             # process right after it can leave files empty.
             files = stabilize(await index.get_files())  # same records, same bytes
         finally:
-            await close_index(index)
+            # Cancelled (a new save in the preview): kill Pagefind rather than wait for it.
+            await close_index(index, kill=asyncio.current_task().cancelling() > 0)
     finally:
         shutil.rmtree(scratch, ignore_errors=True)
     listing = _write_pack(bundles, key, files)
