@@ -304,7 +304,9 @@ async def _build_shard(shard: Shard, bundles: Path, key: str, lang: str,
             # folder path goes through AddFile with the URL given as is.
             direct: list[tuple[str, str]] = []
             made: set[Path] = set()
-            for record in shard.records:
+            for n, record in enumerate(shard.records):
+                if n % 256 == 255:
+                    await asyncio.sleep(0)  # let a cancel (the preview's next save) get in
                 html, cut = docs.document(record, lang, max_chars)
                 if cut:
                     cut_urls.append(record.url)
