@@ -11,6 +11,8 @@ import textwrap
 from datetime import datetime, timezone
 from pathlib import Path
 
+import hypothesis  # noqa: F401  imported up front: its plugin's late import at session end
+# once hit CPython 3.11's thread-unsafe AST depth check ("recursion depth mismatch")
 import pytest
 import yaml
 

@@ -272,6 +272,8 @@ async def _build_all(todo: list[Shard], keys: dict[str, str], bundles: Path, lan
 
     tasks = [asyncio.ensure_future(one(s)) for s in order]
     everything = asyncio.gather(*tasks)
+    # Mark its outcome as seen: after a cancel nobody awaits it, and asyncio would complain.
+    everything.add_done_callback(lambda f: f.cancelled() or f.exception())
     watcher = asyncio.ensure_future(cancelled()) if cancel is not None else None
     try:
         if watcher is not None:
@@ -283,7 +285,6 @@ async def _build_all(todo: list[Shard], keys: dict[str, str], bundles: Path, lan
         for t in tasks:
             t.cancel()
         await asyncio.gather(*tasks, return_exceptions=True)
-        everything.cancel()
         raise
     finally:
         if watcher is not None:
