@@ -8,6 +8,7 @@ from __future__ import annotations
 
 import os
 import sys
+import traceback
 import time
 from pathlib import Path
 
@@ -31,7 +32,27 @@ def _fail(exc: BuildError) -> None:
     sys.exit(1)
 
 
-@click.group(context_settings={"help_option_names": ["-h", "--help"]})
+class _Group(click.Group):
+    """Commands whose unexpected failures (a bug in briefs, not bad input) end in one line."""
+
+    def invoke(self, ctx):
+        try:
+            return super().invoke(ctx)
+        except (click.exceptions.Exit, click.ClickException, click.Abort, SystemExit,
+                KeyboardInterrupt):
+            raise
+        except Exception as exc:
+            if os.environ.get("BRIEFS_DEBUG"):
+                raise
+            where = traceback.extract_tb(exc.__traceback__)[-1]
+            click.echo(f"error: internal error: {type(exc).__name__}: {exc} "
+                       f"(at {Path(where.filename).name}:{where.lineno}; the previous output was "
+                       "left as it was; please report this, BRIEFS_DEBUG=1 shows the traceback)",
+                       err=True)
+            sys.exit(2)
+
+
+@click.group(cls=_Group, context_settings={"help_option_names": ["-h", "--help"]})
 @click.version_option(__version__, "--version", "-V", prog_name="briefs")
 def main() -> None:
     """briefs: build news-briefing websites from Markdown articles.

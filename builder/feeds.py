@@ -117,13 +117,14 @@ def sitemaps(site: Site) -> dict[str, Callable[[], bytes]]:
 
     if parts == 1:
         return {"sitemap.xml": lambda: urlset(None)}
+    names = [f"sitemap-{i + 1}.xml" for i in range(parts)]
     files: dict[str, Callable[[], bytes]] = {
-        f"sitemap-{i + 1}.xml": (lambda i=i: urlset(i)) for i in range(parts)}
+        name: (lambda i=i: urlset(i)) for i, name in enumerate(names)}
 
     def index() -> bytes:
         out = ['<?xml version="1.0" encoding="utf-8"?>\n',
                '<sitemapindex xmlns="http://www.sitemaps.org/schemas/sitemap/0.9">\n']
-        for name in sorted(files, key=lambda n: int(n[8:-4])):
+        for name in names:
             out.append(f"  <sitemap><loc>{escape(base + name)}</loc></sitemap>\n")
         out.append("</sitemapindex>\n")
         return "".join(out).encode("utf-8")

@@ -190,6 +190,24 @@ def test_sitemap_and_robots(news_site):
     assert "Sitemap: https://example.org/news/sitemap.xml" in robots
 
 
+def test_sitemap_is_split_past_the_protocol_limit(news_site, monkeypatch):
+    """Found by the 50k benchmark: the index of split sitemaps used to crash the build."""
+    from builder import feeds
+    monkeypatch.setattr(feeds, "SITEMAP_LIMIT", 3)
+    news_site.build()
+    index = ET.fromstring((news_site.public / "sitemap.xml").read_bytes())
+    parts = [s.find(f"{SM}loc").text for s in index.findall(f"{SM}sitemap")]
+    assert len(parts) >= 2 and parts[0] == "https://example.org/news/sitemap-1.xml"
+    locs = []
+    for url in parts:
+        part = ET.fromstring((news_site.public / url.rsplit("/", 1)[1]).read_bytes())
+        found = [u.find(f"{SM}loc").text for u in part.findall(f"{SM}url")]
+        assert 1 <= len(found) <= 3
+        locs += found
+    assert len(locs) == len(set(locs))
+    assert "https://example.org/news/articles/rebels-attack-aleppo/" in locs
+
+
 def test_base_url_override(news_site):
     news_site.build(base_url="https://user.github.io/briefs/")
     assert 'href="https://user.github.io/briefs/articles/rebels-attack-aleppo/"' in \

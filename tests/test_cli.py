@@ -87,3 +87,22 @@ def test_import_command_writes_reports_and_fails_per_file(tmp_path):
     assert run_cli("build", "--site", str(s.root)).returncode == 0
     again = run_cli("import", str(inbox / "syria.txt"), "--date", "2024-12-02", "--site", str(s.root))
     assert again.returncode == 0 and "skipped: " in again.stdout
+
+
+def test_a_bug_in_briefs_is_one_line_not_a_traceback(news_site, monkeypatch):
+    """Unexpected exceptions (briefs' own bugs) end in one line and exit 2; output untouched."""
+    from click.testing import CliRunner
+    from builder import cli, feeds
+    news_site.build()
+    before = news_site.tree_digest()
+
+    def broken(site):
+        raise ValueError("invalid literal for int() with base 10: ''")
+    monkeypatch.setattr(feeds, "robots", broken)
+    monkeypatch.delenv("BRIEFS_DEBUG", raising=False)
+    result = CliRunner().invoke(cli.main, ["build", "--site", str(news_site.root), "--clean"])
+    assert result.exit_code == 2
+    lines = [ln for ln in result.output.splitlines() if ln.strip()]
+    assert lines[-1].startswith("error: internal error: ValueError: invalid literal")
+    assert "please report this" in lines[-1] and "Traceback" not in result.output
+    assert news_site.tree_digest() == before
