@@ -377,7 +377,9 @@ def watch(site_root: Path, on_change: Callable[..., None]):
                 return
             paths = [p for p in (event.src_path, getattr(event, "dest_path", "") or "")
                      if p and not ignored(p, site_root)]
-            if paths:
+            if event.is_directory and event.event_type == "modified":
+                return  # comes with the events of the files in it, which say what changed
+            if paths:  # a folder created, deleted or moved: walk the content again
                 on_change([os.fsdecode(p) for p in paths], folder=event.is_directory)
 
     observer = Observer()

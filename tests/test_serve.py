@@ -222,6 +222,29 @@ def test_refresh_from_file_events_equals_walking_the_folders(tmp_path):
     assert sources.refresh(site.root, refs, {str(site.root / "content/topics/x/y.md")}) is not None
 
 
+def test_an_edit_does_not_walk_the_content_folders_again(preview, monkeypatch):
+    """The watcher's file events tell the rebuild which files changed."""
+    from builder import sources
+    walks = []
+    real = sources.discover
+    monkeypatch.setattr(sources, "discover", lambda root: walks.append(root) or real(root))
+    events = Events(preview.port)
+    try:
+        n = len(events.items)
+        preview.site.write("content/articles/a.md", article("First report", "2024-12-01",
+                                                            "Quietly edited.", topics=["t"]))
+        events.wait("reload", n)
+        assert b"Quietly edited." in get(preview.port, "/news/articles/a/")[2]
+        assert walks == []
+        n = len(events.items)
+        preview.site.write("content/articles/2025/new.md", article("New folder", "2024-12-03"))
+        events.wait("reload", n)
+        assert walks  # a new folder: walk again
+        assert get(preview.port, "/news/articles/new/")[0] == 200
+    finally:
+        events.close()
+
+
 def _indexed_text(out_dir) -> str:
     """Every page text in the preview's search index (Pagefind fragments)."""
     import gzip
