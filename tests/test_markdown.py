@@ -70,3 +70,10 @@ def test_root_relative_links_are_relocated():
     out = markdown.relocate_links(html, "../../")
     assert 'href="../../articles/x/"' in out and 'src="../../img/c.png"' in out
     assert 'href="//cdn.example/x"' in out
+
+
+def test_input_that_panics_the_rust_renderer_falls_back_to_the_reference():
+    """Found by the fuzz test in CI: markdown-it-pyrs panics (index out of bounds) on this."""
+    from builder.markdown import reference_renderer, render
+    text = "A\x81[f`\xf7\xe5\xe9\xad\xa9]\U00058f6e\xc2"
+    assert render(text) == reference_renderer().render(text)
