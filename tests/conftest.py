@@ -13,6 +13,13 @@ from pathlib import Path
 
 import hypothesis  # noqa: F401  imported up front: its plugin's late import at session end
 # once hit CPython 3.11's thread-unsafe AST depth check ("recursion depth mismatch")
+from hypothesis import settings as _hypothesis_settings
+
+# In CI the property and fuzz tests draw the same cases every run (derandomize), so a green run
+# stays green; locally they draw new cases each run and keep exploring.
+_hypothesis_settings.register_profile("ci", derandomize=True)
+if os.environ.get("CI"):
+    _hypothesis_settings.load_profile("ci")
 import pytest
 import yaml
 
