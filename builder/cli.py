@@ -32,6 +32,12 @@ def _fail(exc: BuildError) -> None:
     sys.exit(1)
 
 
+site_option = click.option(
+    "--site", "site_dir", type=click.Path(file_okay=False, path_type=Path), default=".",
+    show_default=True, help="Site folder (holds site.yaml).")
+"""The --site option every command takes."""
+
+
 class _Group(click.Group):
     """Commands whose unexpected failures (a bug in briefs, not bad input) end in one line."""
 
@@ -66,8 +72,7 @@ def main() -> None:
 
 
 @main.command()
-@click.option("--site", "site_dir", type=click.Path(file_okay=False, path_type=Path),
-              default=".", show_default=True, help="Site folder (holds site.yaml).")
+@site_option
 @click.option("--out", "out_dir", type=click.Path(path_type=Path), default=None,
               help="Output folder [default: SITE/public].")
 @click.option("--drafts", is_flag=True, help="Include articles marked draft: true.")
@@ -201,8 +206,7 @@ def new() -> None:
 @click.argument("title")
 @click.option("--topic", "topics", multiple=True, help="Topic slug (repeatable).")
 @click.option("--date", "when", default=None, help="Date (YYYY-MM-DD or ISO datetime) [default: now].")
-@click.option("--site", "site_dir", type=click.Path(file_okay=False, path_type=Path),
-              default=".", show_default=True, help="Site folder.")
+@site_option
 def new_article(title: str, topics: tuple[str, ...], when: str | None, site_dir: Path) -> None:
     """Write content/articles/YYYY/<slug>.md for a new article.
 
@@ -229,8 +233,7 @@ def new_article(title: str, topics: tuple[str, ...], when: str | None, site_dir:
               help="Date for files that state none (YYYY-MM-DD or ISO datetime).")
 @click.option("--dry-run", is_flag=True, help="Report what would be written; write nothing.")
 @click.option("--force", is_flag=True, help="Replace an existing article at the same path.")
-@click.option("--site", "site_dir", type=click.Path(file_okay=False, path_type=Path),
-              default=".", show_default=True, help="Site folder.")
+@site_option
 def import_(paths, topic, source, when, dry_run, force, site_dir):
     """Turn raw scraped news (text or HTML files, or folders of them) into articles.
 
@@ -256,8 +259,7 @@ def import_(paths, topic, source, when, dry_run, force, site_dir):
 
 
 @main.command()
-@click.option("--site", "site_dir", type=click.Path(file_okay=False, path_type=Path),
-              default=".", show_default=True, help="Site folder (holds site.yaml).")
+@site_option
 @click.option("--port", default=8000, show_default=True, type=click.IntRange(0, 65535),
               help="Port; 0 picks a free one.")
 @click.option("--bind", default="127.0.0.1", show_default=True,
@@ -347,8 +349,7 @@ def _check_summary(report) -> str:
 
 
 @main.command()
-@click.option("--site", "site_dir", type=click.Path(file_okay=False, path_type=Path),
-              default=".", show_default=True, help="Site folder (holds site.yaml).")
+@site_option
 @click.option("--out", "out_dir", type=click.Path(path_type=Path), default=None,
               help="Output folder to build into and check [default: SITE/public].")
 @click.option("--no-build", is_flag=True,
@@ -409,8 +410,7 @@ def _init_github_actions(directory: Path, install_spec: str | None) -> None:
 
 
 @main.command()
-@click.option("--site", "site_dir", type=click.Path(file_okay=False, path_type=Path),
-              default=".", show_default=True, help="Site folder (holds site.yaml).")
+@site_option
 @click.option("--branch", default=None,
               help="Branch that receives the site [default: publish.branch, gh-pages].")
 @click.option("--push", is_flag=True, help="Push the branch to --remote afterwards.")

@@ -208,16 +208,7 @@ class Builder:
                 timer.lap("render")
                 files = copy_files(config, gen, state.get("files", {}) if state else {})
                 if config.search.enabled and options.search:
-                    stale = changed is None or any(k.startswith(SEARCH_KEYS) for k in changed)
-                    if defer_search and not stale and not self.search_pending:
-                        defer_search = False  # nothing to index: carrying it is the update
-                    if defer_search and search_carry(gen, cache_dir):
-                        self.search_pending = True
-                    else:
-                        stage_warnings += index_search(
-                            site, gen, cache_dir, None if self.search_pending else changed,
-                            self.search_cancel)
-                        self.search_pending = False
+                    stage_warnings += self.search(site, gen, cache_dir, changed, defer_search)
                     timer.lap("search")
             except BaseException:
                 output.abort(gen)
@@ -265,6 +256,24 @@ class Builder:
             self._save_content()
         if self._related is not None:
             self._related.close()
+
+    def search(self, site: model.Site, gen: Generation, cache_dir: Path,
+               changed: set[str] | None, defer: bool) -> list[Diagnostic]:
+        """The search stage (``builder.search``); returns its warnings.
+
+        The live index is carried as it is when nothing indexed changed, and also when the
+        preview defers the work (``defer``; ``search_pending`` then says it lags); otherwise
+        the shards whose records changed are indexed again.
+        """
+        from .search.collect import carry_index, index_site
+        stale = (changed is None or self.search_pending
+                 or any(k.startswith(SEARCH_KEYS) for k in changed))
+        if (defer or not stale) and carry_index(gen, cache_dir):
+            self.search_pending = stale
+            return []
+        warnings = index_site(site, gen, cache_dir, cancel=self.search_cancel).warnings
+        self.search_pending = False
+        return warnings
 
     def related_stage(self, cache_dir: Path) -> RelatedStage:
         if self._related is None:
@@ -353,22 +362,6 @@ def build(site_dir: Path, options: BuildOptions | None = None,
 # Dependency keys whose values reach a search record: the article or topic itself, and the
 # names of the tags and sources it is filed under (facets).
 SEARCH_KEYS = ("a:", "t:", "n:")
-
-
-def search_carry(gen: Generation, cache_dir: Path) -> bool:
-    from .search.collect import carry_index
-    return carry_index(gen, cache_dir)
-
-
-def index_search(site: model.Site, gen: Generation, cache_dir: Path,
-                 changed: set[str] | None, cancel=None) -> list[Diagnostic]:
-    """The search stage: keep the live index when nothing indexed changed, else (re)index the
-    shards whose records changed (``builder.search``). Returns its warnings."""
-    from .search.collect import carry_index, index_site
-    if changed is not None and not any(k.startswith(SEARCH_KEYS) for k in changed):
-        if carry_index(gen, cache_dir):
-            return []
-    return index_site(site, gen, cache_dir, cancel=cancel).warnings
 
 
 def needs_render(spec: views.PageSpec, changed: set[str] | None, live: dict) -> bool:

@@ -69,8 +69,6 @@ class RelatedStage:
         self._index: Any = None
         self._features: dict | None = None
         self._features_key: str | None = None
-        self.computed = 0
-        """Articles whose features the last run computed (the rest came from the cache)."""
 
     def run(self, site: Site, jobs: int, incremental: bool = True,
             progress: Callable[[str, int, int], None] | None = None) -> RelatedLists:
@@ -84,38 +82,37 @@ class RelatedStage:
             state = cache.load(self.lists_path, key)
         if state is not None and state.get("key") != key:
             state, self._index = None, None
-        index = self._index if state is not None else None
-        if state is not None and index is None:
-            state_index = state.get("index_id")
-            loaded = cache.load(self.index_path, (key, state_index))
-            index = loaded["index"] if loaded else None
-            if index is None:
-                state = None  # lists without their index: start again
 
+        index = None
+        if state is not None:
+            old_marks, lists = state["marks"], dict(state["lists"])
+            edited = [a for a in site.articles if old_marks.get(a.slug) != marks[a.slug]]
+            removed = [s for s in old_marks if s not in marks]
+            retitled = titles != state["titles"]
+            dirty = bool(edited or removed or retitled)
+            # Nothing changed: the lists stand and the index is loaded only if a page that
+            # shows reasons is rendered (see load_index below).
+            index = self._index or (self._load_index(key, state["index_id"]) if dirty else None)
+            if dirty and index is None:
+                state = None  # lists without their index: start again
         if state is None:
             feats = self.features(site, config, jobs, incremental, progress)
             inputs = [related_input(a) for a in site.articles]
             index = engine.RelatedIndex.build(inputs, feats, config, titles)
             lists = all_lists(index, site)
             dirty = True
-        else:
-            old_marks, lists = state["marks"], dict(state["lists"])
-            edited = [a for a in site.articles if old_marks.get(a.slug) != marks[a.slug]]
-            removed = [s for s in old_marks if s not in marks]
-            retitled = titles != state["titles"]
-            dirty = bool(edited or removed or retitled)
-            if dirty:
-                feats = self.features(site, config, jobs, incremental, progress, only=edited)
-                changed = index.update([related_input(a) for a in edited], feats, removed,
-                                       topic_titles=titles)
-                if retitled:
-                    lists = all_lists(index, site)
-                else:
-                    for s in removed:
-                        lists.pop(f"r:{s}", None)
-                    for s in changed | {a.slug for a in edited}:
-                        lists[f"r:{s}"] = index.shown(s)
-                    lists.update(topic_lists(index, site))
+        elif dirty:
+            feats = self.features(site, config, jobs, incremental, progress, only=edited)
+            changed = index.update([related_input(a) for a in edited], feats, removed,
+                                   topic_titles=titles)
+            if retitled:
+                lists = all_lists(index, site)
+            else:
+                for s in removed:
+                    lists.pop(f"r:{s}", None)
+                for s in changed | {a.slug for a in edited}:
+                    lists[f"r:{s}"] = index.shown(s)
+                lists.update(topic_lists(index, site))
         new_state = {"key": key, "marks": marks, "titles": titles, "lists": lists,
                      "index_id": state["index_id"] if state and not dirty else secrets.token_hex(8)}
         if not self.persist:
@@ -128,12 +125,15 @@ class RelatedStage:
 
         def load_index():
             if holder["index"] is None:
-                loaded = cache.load(self.index_path, (key, new_state["index_id"]))
-                if loaded is None:
+                holder["index"] = self._load_index(key, new_state["index_id"])
+                if holder["index"] is None:
                     raise RuntimeError("the related-stories index vanished from the cache")
-                holder["index"] = loaded["index"]
             return holder["index"]
         return RelatedLists(lists, load_index)
+
+    def _load_index(self, key: tuple, index_id: str):
+        loaded = cache.load(self.index_path, (key, index_id))
+        return loaded["index"] if loaded else None
 
     def features(self, site: Site, config, jobs: int, incremental: bool,
                  progress: Callable[[str, int, int], None] | None,
@@ -148,7 +148,6 @@ class RelatedStage:
         known = self._features
         wanted = site.articles if only is None else only
         todo = [a for a in wanted if a.digest not in known]
-        self.computed = len(todo)
         for article, feat in zip(todo, compute_features(todo, config, jobs, progress)):
             known[article.digest] = feat
         live = {a.digest for a in site.articles}
