@@ -9,13 +9,13 @@ from __future__ import annotations
 
 import difflib
 import re
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 from datetime import date, datetime, time, tzinfo
 from pathlib import PurePosixPath
 from typing import Any
 from urllib.parse import urlsplit
 
-from . import markdown, sources, yamlio
+from . import markdown, model, sources, yamlio
 from .errors import Diagnostic
 from .model import Article, Page, Topic
 from .slugs import is_slug, slugify, term_slug
@@ -242,7 +242,7 @@ def parse_article(src: sources.SourceFile, tz: tzinfo) -> Parsed:
         related_enabled=related_enabled, word_count=text.count(" ") + text.count("\n") + 1,
         digest=src.digest, body_html=rendered,
         body_line=src.body_line, **fields)
-    return Parsed(article, text)
+    return Parsed(replace(article, listing=model.listing_digest(article)), text)
 
 
 def parse_topic(src: sources.SourceFile, tz: tzinfo) -> Topic:

@@ -13,7 +13,7 @@ import hashlib
 from pathlib import Path
 from typing import Any
 
-from .model import Site
+from .model import BODY_FIELDS, Site
 from .views import HOME_ARTICLES
 
 # Templates a page is rendered with directly; any other template (base.html, macros, partials,
@@ -27,6 +27,7 @@ def signature(site: Site, related: Any = None) -> dict[str, Any]:
     sig: dict[str, Any] = {}
     for a in site.articles:
         sig[f"a:{a.slug}"] = a.digest
+        sig[f"l:{a.slug}"] = a.listing
     for slug, t in site.topics.items():
         sig[f"t:{slug}"] = t.digest
         sig[f"m:topic:{slug}"] = site.topic_articles[slug]
@@ -53,6 +54,27 @@ def signature(site: Site, related: Any = None) -> dict[str, Any]:
     return sig
 
 
+def patch_signature(old: dict[str, Any], edited: list, related: Any = None
+                    ) -> tuple[dict[str, Any], set[str]] | None:
+    """The signature after editing ``edited`` articles in place (``model.patch_site``: the
+    site's shape stands), and the keys that changed; None when the related lists cannot say
+    which of them changed (then use :func:`signature` and :func:`changed_keys`)."""
+    candidates = {f"a:{a.slug}": a.digest for a in edited}
+    candidates.update((f"l:{a.slug}", a.listing) for a in edited)
+    if related is not None:
+        if related.changed is None:
+            return None
+        candidates.update((k, related.lists.get(k, _MISSING)) for k in related.changed)
+    changed = {k for k, v in candidates.items() if old.get(k, _MISSING) != v}
+    sig = dict(old)
+    for k in changed:
+        if candidates[k] is _MISSING:
+            del sig[k]
+        else:
+            sig[k] = candidates[k]
+    return sig, changed
+
+
 def changed_keys(old: dict[str, Any], new: dict[str, Any]) -> set[str]:
     changed = {k for k, v in new.items() if old.get(k, _MISSING) != v}
     changed |= old.keys() - new.keys()
@@ -74,6 +96,19 @@ def template_hashes(folders: list[Path]) -> dict[str, str]:
                 if name not in out:
                     out[name] = hashlib.blake2b(path.read_bytes(), digest_size=16).hexdigest()
     return out
+
+
+def listing_key(folder: Path) -> str:
+    """The key prefix pages use for the articles they list: ``l`` (the listed fields only),
+    or ``a`` (the whole article) when a template of the site's own ``folder`` names a body field
+    (``model.BODY_FIELDS``) and so may show it in a list."""
+    if folder.is_dir():
+        for path in folder.rglob("*"):
+            if path.is_file():
+                text = path.read_text(encoding="utf-8", errors="replace")
+                if any(name in text for name in BODY_FIELDS):
+                    return "a"
+    return "l"
 
 
 def template_keys(old: dict[str, str], new: dict[str, str]) -> set[str]:

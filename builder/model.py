@@ -8,9 +8,10 @@ the rest for the pages: by topic, tag, source, year and month.
 from __future__ import annotations
 
 import difflib
+import hashlib
 from collections import Counter, defaultdict
 from typing import Callable
-from dataclasses import dataclass, field, replace
+from dataclasses import dataclass, field, fields, replace
 from datetime import date, datetime
 
 from .config import SiteConfig
@@ -64,10 +65,24 @@ class Article:
     keeping the HTML (~6 KB an article) costs less than reading and rendering it again."""
     body_line: int
     """Line of the source file where the Markdown body starts."""
+    listing: str = ""
+    """Hash of what a page *listing* this article can show: every field but the body's
+    (:data:`BODY_FIELDS`). Lists are rendered again only when it changes (see ``deps.py``)."""
 
     @property
     def url(self) -> str:
         return f"articles/{self.slug}/"
+
+
+BODY_FIELDS = ("body_html", "word_count", "body_line", "digest")
+"""Article fields that belong to the article's own page and feeds, never to a list of articles.
+A site template that names one of them makes every list depend on whole articles instead."""
+
+
+def listing_digest(article: Article) -> str:
+    values = tuple(getattr(article, f.name) for f in fields(Article)
+                   if f.name not in BODY_FIELDS and f.name != "listing")
+    return hashlib.blake2b(repr(values).encode(), digest_size=12).hexdigest()
 
 
 @dataclass(frozen=True, slots=True)
@@ -133,6 +148,9 @@ class Site:
     pages: tuple[Page, ...]
     hidden: int = 0
     """How many articles were left out as drafts or future-dated."""
+    next_due: datetime | None = None
+    """When the earliest article left out for its future date becomes due (then the site
+    changes with the clock alone); None when there is none."""
     warnings: tuple[Diagnostic, ...] = field(default=())
 
     def topic_span(self, slug: str) -> tuple[datetime, datetime] | None:
@@ -240,6 +258,7 @@ def build_site(config: SiteConfig, articles: list[Article], topics: list[Topic],
     published = [a for a in seen.values()
                  if (drafts or not a.draft) and (future or a.date <= now)]
     hidden = len(seen) - len(published)
+    due = [a.date for a in seen.values() if a.date > now and (drafts or not a.draft)]
     published.sort(key=newest_first)
     by_slug = {a.slug: a for a in published}
 
@@ -284,6 +303,47 @@ def build_site(config: SiteConfig, articles: list[Article], topics: list[Topic],
         months=dict(sorted(((m, tuple(v)) for m, v in months.items()), reverse=True)),
         pages=tuple(sorted(page_by_slug.values(), key=lambda p: p.slug)),
         hidden=hidden,
+        next_due=None if future or not due else min(due),
         warnings=tuple(warnings),
     )
     return site, problems
+
+
+SHAPE = ("slug", "path", "explicit_slug", "date", "updated", "draft", "topics", "tags",
+         "tag_slugs", "source", "source_slug")
+"""The fields of an article that decide the site's shape: which articles are published, their
+order, and every index by topic, tag, source and date. The rest (title, body, summary...)
+shows on pages but moves nothing."""
+
+
+def patch_site(site: Site, changes: list[tuple[object, object]], *, drafts: bool,
+               future: bool, now: datetime) -> tuple[Site, list[Article]] | None:
+    """``site`` with edited articles swapped in, without building the whole model again.
+
+    ``changes`` are (old record, new record) pairs of the files that changed since ``site`` was
+    built. Works only when every change is an article edit that keeps the site's shape (see
+    :data:`SHAPE`) and the clock has not reached a future article; returns None otherwise (then
+    call :func:`build_site`). Returns the new site and the published articles that changed; the
+    result equals what :func:`build_site` would make from all the records.
+    """
+    if site.next_due is not None and now >= site.next_due:
+        return None
+    by_slug: dict[str, Article] | None = None
+    edited = []
+    for old, new in changes:
+        if not (isinstance(old, Article) and isinstance(new, Article)):
+            return None
+        if any(getattr(old, f) != getattr(new, f) for f in SHAPE):
+            return None
+        if not ((drafts or not new.draft) and (future or new.date <= now)):
+            continue  # left out before and after
+        current = site.by_slug.get(new.slug)
+        if current is None or current.path != new.path:
+            return None  # published under another slug (see unique_slugs)
+        by_slug = by_slug if by_slug is not None else dict(site.by_slug)
+        by_slug[new.slug] = new
+        edited.append(new)
+    if by_slug is None:
+        return site, []
+    articles = tuple(by_slug[a.slug] for a in site.articles)
+    return replace(site, articles=articles, by_slug=by_slug), edited

@@ -135,6 +135,9 @@ class Builder:
         self._renderer: tuple | None = None  # (key, Renderer)
         self._related: RelatedStage | None = None
         self._refs: list[sources.SourceRef] | None = None  # the last build's content files
+        self._site: model.Site | None = None  # the preview's last model, to patch
+        self.edited: list[model.Article] | None = None
+        """Published articles this build patched into the last model; None: model built anew."""
         self.search_cancel: threading.Event | None = None
         """Set from another thread to stop this build's search indexing (the preview)."""
         self.search_pending = False
@@ -147,6 +150,15 @@ class Builder:
         brings it up to date, so a reload need not wait for Pagefind. ``changed_paths`` (the
         preview's file events) lists every file changed since the last build, so content
         folders need not be walked again."""
+        try:
+            return self._build(defer_search, changed_paths)
+        except BaseException:
+            # The next build starts from the model again: patching the one this build made
+            # would skip what this build never recorded in its state.
+            self._site = None
+            raise
+
+    def _build(self, defer_search: bool, changed_paths: set[str] | None) -> BuildResult:
         options = self.options
         timer = Timer()
         config = load_config(self.site_dir, base_url=options.base_url)
@@ -176,11 +188,18 @@ class Builder:
                 state = cache.load(state_path, state_key)
             if state is not None and state.get("key") != state_key:
                 state = None
-            signature = deps.signature(site, related)
-            changed = None  # None: render everything
+            patched = None
+            if state and self.edited is not None:  # the preview patched the model
+                patched = deps.patch_signature(state["signature"], self.edited, related)
+            if patched is not None:
+                signature, changed = patched
+            else:
+                signature = deps.signature(site, related)
+                changed = deps.changed_keys(state["signature"], signature) if state else None
             if state and gen.live and state["live_id"] == output.live_id:
-                changed = (deps.changed_keys(state["signature"], signature)
-                           | deps.template_keys(state["templates"], templates))
+                changed |= deps.template_keys(state["templates"], templates)
+            else:
+                changed = None  # render everything
             old_deps = state["deps"] if changed is not None else {}
             article_stale = changed is None or bool(changed & {"tpl:shared", "tpl:article.html"})
 
@@ -189,7 +208,7 @@ class Builder:
                 return (not article_stale and keys is not None and path in gen.live
                         and changed.isdisjoint(keys))
 
-            planner = views.Planner(site, related)
+            planner = views.Planner(site, related, deps.listing_key(config.root / "templates"))
             specs = planner.plan(unchanged)
             timer.lap("plan")
             todo = []
@@ -311,6 +330,7 @@ class Builder:
             self._content, self._content_key = loaded or {}, key
             self._content_path = cache_dir / "content.pickle"
         cached = self._content
+        base, self._site = self._site, None  # set again once this build's model stands
         results: dict[str, Any] = {}
         todo: list[sources.SourceRef] = []
         for ref in refs:
@@ -319,6 +339,8 @@ class Builder:
                 results[ref.rel] = hit[2]
             else:
                 todo.append(ref)
+        before = [cached.get(ref.rel, (0, 0, None))[2] for ref in todo]  # None: a new file
+        removed = len(cached) != len(refs)  # (or one added: then a ``before`` is None)
         for ref, outcome in zip(todo, parse_all(todo, config.tz, jobs, self.progress)):
             if isinstance(outcome, list):
                 problems.extend(outcome)
@@ -336,6 +358,14 @@ class Builder:
                 self._save_content()
         if any(p.severity == "error" for p in problems):
             raise BuildError(problems)
+        self.edited = None
+        if base is not None and base.config == config and not removed:
+            patched = model.patch_site(
+                base, [(old, results[ref.rel]) for old, ref in zip(before, todo)],
+                drafts=options.drafts, future=options.future, now=now)
+            if patched is not None:
+                self._site, self.edited = patched
+                return self._site, len(todo)
         articles = [r for r in results.values() if isinstance(r, model.Article)]
         topics = [r for r in results.values() if isinstance(r, model.Topic)]
         pages = [r for r in results.values() if isinstance(r, model.Page)]
@@ -346,6 +376,8 @@ class Builder:
         problems += more
         if site is None or any(p.severity == "error" for p in problems):
             raise BuildError(problems)
+        if not self.persist:  # the preview patches this model after the next save
+            self._site = site
         return site, len(todo)
 
     def _save_content(self) -> None:

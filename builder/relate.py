@@ -38,9 +38,12 @@ class RelatedLists:
     that shows them is rendered.
     """
 
-    def __init__(self, lists: dict[str, Any], index: Callable[[], Any]):
+    def __init__(self, lists: dict[str, Any], index: Callable[[], Any],
+                 changed: set[str] | None = None):
         self.lists = lists
         """``r:<slug>`` -> (related slugs, later slugs); ``rt:<topic>`` -> related topics."""
+        self.changed = changed
+        """Keys of ``lists`` that may differ from the previous build's; None: any may."""
         self._index = index
 
     def related(self, slug: str) -> tuple:
@@ -84,6 +87,7 @@ class RelatedStage:
             state, self._index = None, None
 
         index = None
+        touched: set[str] | None = None  # keys of lists that may have changed; None: any
         if state is not None:
             old_marks, lists = state["marks"], dict(state["lists"])
             edited = [a for a in site.articles if old_marks.get(a.slug) != marks[a.slug]]
@@ -93,6 +97,7 @@ class RelatedStage:
             # Nothing changed: the lists stand and the index is loaded only if a page that
             # shows reasons is rendered (see load_index below).
             index = self._index or (self._load_index(key, state["index_id"]) if dirty else None)
+            touched = set()
             if dirty and index is None:
                 state = None  # lists without their index: start again
         if state is None:
@@ -100,19 +105,22 @@ class RelatedStage:
             inputs = [related_input(a) for a in site.articles]
             index = engine.RelatedIndex.build(inputs, feats, config, titles)
             lists = all_lists(index, site)
-            dirty = True
+            dirty, touched = True, None
         elif dirty:
             feats = self.features(site, config, jobs, incremental, progress, only=edited)
             changed = index.update([related_input(a) for a in edited], feats, removed,
                                    topic_titles=titles)
             if retitled:
-                lists = all_lists(index, site)
+                lists, touched = all_lists(index, site), None
             else:
                 for s in removed:
                     lists.pop(f"r:{s}", None)
                 for s in changed | {a.slug for a in edited}:
                     lists[f"r:{s}"] = index.shown(s)
-                lists.update(topic_lists(index, site))
+                topics = topic_lists(index, site)
+                lists.update(topics)
+                touched = {f"r:{s}" for s in (changed | {a.slug for a in edited} | set(removed))}
+                touched |= topics.keys()
         new_state = {"key": key, "marks": marks, "titles": titles, "lists": lists,
                      "index_id": state["index_id"] if state and not dirty else secrets.token_hex(8)}
         if not self.persist:
@@ -129,7 +137,7 @@ class RelatedStage:
                 if holder["index"] is None:
                     raise RuntimeError("the related-stories index vanished from the cache")
             return holder["index"]
-        return RelatedLists(lists, load_index)
+        return RelatedLists(lists, load_index, touched)
 
     def _load_index(self, key: tuple, index_id: str):
         loaded = cache.load(self.index_path, (key, index_id))

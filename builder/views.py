@@ -5,7 +5,8 @@
 sees. Contexts are built only for pages that are rendered, so an incremental build that renders
 twenty pages of a 10,000-article site does not assemble 10,000 contexts.
 
-Dependency keys name pieces of the model (see ``deps.py``): ``a:<slug>`` an article, ``t:<slug>``
+Dependency keys name pieces of the model (see ``deps.py``): ``a:<slug>`` an article, ``l:<slug>``
+what a list of articles shows of it (all but the body), ``t:<slug>``
 a topic, ``m:tag:<slug>`` the member list of a tag, ``n:tag:<slug>`` its display name,
 ``r:<slug>`` an article's related lists, ``tpl:<name>`` a template. A page must list every key
 whose change could change its bytes; ``tests/test_incremental.py`` checks that incremental
@@ -89,9 +90,11 @@ class Pagination:
 class Planner:
     """Plans the pages of one site; keeps the lookups every page needs."""
 
-    def __init__(self, site: Site, related: Any = None):
+    def __init__(self, site: Site, related: Any = None, listing: str = "l"):
         self.site = site
         self.related = related
+        self.listing = listing
+        """Key prefix for the articles a page lists: ``l`` their listed fields, ``a`` all."""
         self.a = site.by_slug
         # position of each article in each of its topics, for previous/next in O(1)
         self.positions = {t: {s: i for i, s in enumerate(items)}
@@ -109,7 +112,7 @@ class Planner:
         newest = site.articles[:HOME_ARTICLES]
         activity = self.activity_deps()
         specs = [PageSpec("index.html", "home.html", self.home, kind="home",
-                          deps=("home", *activity, *(f"a:{a.slug}" for a in newest)))]
+                          deps=("home", *activity, *(f"{self.listing}:{a.slug}" for a in newest)))]
         for a in site.articles:
             path = f"articles/{a.slug}/index.html"
             if unchanged is not None and unchanged(path):
@@ -162,7 +165,7 @@ class Planner:
         for slug, items in self.site.topic_articles.items():
             keys.append(f"t:{slug}")
             if items:
-                keys += (f"a:{items[0]}", f"a:{items[-1]}")
+                keys += (f"{self.listing}:{items[0]}", f"{self.listing}:{items[-1]}")
         return tuple(keys)
 
     def home(self) -> dict:
@@ -184,13 +187,13 @@ class Planner:
                 continue
             deps += (f"t:{t}", f"m:topic:{t}")
             if i > 0:
-                deps.append(f"a:{order[i - 1]}")
+                deps.append(f"{self.listing}:{order[i - 1]}")
             if i + 1 < len(order):
-                deps.append(f"a:{order[i + 1]}")
+                deps.append(f"{self.listing}:{order[i + 1]}")
         deps += [f"n:tag:{s}" for s in article.tag_slugs]
-        if self.related is not None:  # the pages its lists show (titles, dates)
+        if self.related is not None:  # the articles its lists show (reasons come from texts)
             deps += [f"a:{s}" for s in self.related.shown(article.slug)]
-            deps += [f"a:{s}" for s in self.related.later(article.slug)]
+            deps += [f"{self.listing}:{s}" for s in self.related.later(article.slug)]
         return PageSpec(f"{article.url}index.html", "article.html",
                         lambda: self.article_context(article),
                         deps=tuple(deps), kind="article", source=article.path)
@@ -238,7 +241,7 @@ class Planner:
         members = site.topic_articles[slug]
         related = self.related_topics(slug)
         deps = (f"t:{slug}", f"m:topic:{slug}", f"rt:{slug}",
-                *(f"a:{s}" for s in members), *(f"t:{t.slug}" for t, _ in related))
+                *(f"{self.listing}:{s}" for s in members), *(f"t:{t.slug}" for t, _ in related))
 
         def make() -> dict:
             topic = site.topics[slug]
@@ -284,7 +287,7 @@ class Planner:
                 specs.append(PageSpec(
                     f"{pagination.url(number)}index.html", "term.html", make,
                     deps=(f"m:{kind}:{term.slug}", f"n:{kind}:{term.slug}",
-                          *(f"a:{s}" for s in chunk)), kind=kind))
+                          *(f"{self.listing}:{s}" for s in chunk)), kind=kind))
         return specs
 
     def archive_pages(self) -> list[PageSpec]:
@@ -320,7 +323,7 @@ class Planner:
 
                 specs.append(PageSpec(f"{pagination.url(number)}index.html", "archive_month.html",
                                       make, deps=(f"m:month:{year}-{month:02d}",
-                                                  *(f"a:{s}" for s in chunk)),
+                                                  *(f"{self.listing}:{s}" for s in chunk)),
                                       kind="archive-month"))
         return specs
 

@@ -3,12 +3,15 @@
 from __future__ import annotations
 
 import shutil
+from dataclasses import replace
+from datetime import datetime, timezone
 
 import pytest
 from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 
-from conftest import Site, article, topic
+from builder.pipeline import Builder, BuildOptions
+from conftest import NOW, Site, article, topic
 
 TITLES = ["Rebels attack Aleppo", "Strikes kill 400", "Talks resume", "Hama falls",
           "Aid convoy reaches Idlib", "Ceasefire holds"]
@@ -67,13 +70,13 @@ def apply(site: Site, op: tuple) -> None:
         site.write("site.yaml", f"title: T\nbase_url: https://x.org/sub/\nper_page: {op[1]}\n")
 
 
-def clean_build_digest(site: Site, tmp_path) -> dict:
+def clean_build_digest(site: Site, tmp_path, **options) -> dict:
     clean = tmp_path / "clean"
     shutil.rmtree(clean, ignore_errors=True)
     shutil.copytree(site.root, clean, ignore=shutil.ignore_patterns("public", ".briefs-cache"))
     other = Site.__new__(Site)
     other.root = clean
-    other.build(incremental=False)
+    other.build(incremental=False, **options)
     return other.tree_digest()
 
 
@@ -136,3 +139,91 @@ def test_tampered_output_is_repaired(news_site):
     (news_site.public / "topics/index.html").unlink()
     news_site.build()
     assert news_site.tree_digest() == before
+
+
+# ---------------------------------------------------------------------------- the preview's route
+
+BODIES = ["Short body.", "Para one.\n\nPara two, longer than before.", "Body edited in place."]
+preview_operations = st.lists(st.one_of(
+    st.tuples(st.just("write"), slugs, article_data),
+    st.tuples(st.just("body"), slugs, st.sampled_from(BODIES)),
+    st.tuples(st.just("delete"), slugs),
+    st.tuples(st.just("rename"), slugs, slugs),
+    st.tuples(st.just("topic"), st.sampled_from(["aleppo", "gaza"]), st.sampled_from(["A", "B"])),
+    st.tuples(st.just("template"), st.booleans()),
+    st.tuples(st.just("list_words"), st.booleans()),
+    st.tuples(st.just("clock"), st.booleans()),
+), min_size=1, max_size=8)
+
+
+def edit_body(site: Site, slug: str, body: str) -> None:
+    """Replace an article's body and keep its front matter: the edit the preview patches."""
+    path = site.root / f"content/articles/{slug}.md"
+    if path.exists():
+        front = path.read_text().split("\n---\n", 1)[0]
+        site.write(f"content/articles/{slug}.md", f"{front}\n---\n{body}\n")
+
+
+LATER = datetime(2026, 6, 1, tzinfo=timezone.utc)  # past the future-dated article of DATES
+
+
+@settings(max_examples=30, deadline=None,
+          suppress_health_check=[HealthCheck.function_scoped_fixture, HealthCheck.too_slow])
+@given(ops=preview_operations)
+def test_preview_builds_equal_clean_builds(tmp_path_factory, ops):
+    """The preview keeps its model in memory and patches it for body edits; after any sequence
+    of saves (told to it as file events, as the watcher does) its output equals a clean build."""
+    tmp_path = tmp_path_factory.mktemp("preview")
+    site = Site(tmp_path / "site", {"title": "T", "base_url": "https://x.org/sub/", "per_page": 2})
+    site.write("content/topics/aleppo.md", topic("Aleppo", starts="2024-11-01"))
+    site.write("content/topics/gaza.md", topic("Gaza", starts="2024-11-01"))
+    for slug, title in (("a1", TITLES[0]), ("a2", TITLES[1]), ("a3", TITLES[2])):
+        site.write(f"content/articles/{slug}.md", article(
+            title, "2024-12-01", "First body.", topics=["aleppo"], tags=["Syria"]))
+    builder = Builder(site.root, BuildOptions(now=NOW, jobs=1), persist=False)
+    builder.build()
+    for op in ops:
+        before = {p: p.stat().st_mtime_ns for p in site.root.rglob("*")
+                  if p.is_file() and "public" not in p.parts and ".briefs-cache" not in p.parts}
+        if op[0] == "body":
+            edit_body(site, op[1], op[2])
+        elif op[0] == "list_words":  # a site template showing a body field in a list
+            path = site.root / "templates/topic.html"
+            if op[1]:
+                site.write("templates/topic.html",
+                           '{% extends "base.html" %}{% block main %}{% for a in articles %}'
+                           "<p>{{ a.title }}: {{ a.word_count }} words</p>{% endfor %}"
+                           "{% endblock %}\n")
+            else:
+                path.unlink(missing_ok=True)
+        elif op[0] == "clock":
+            builder.options = replace(builder.options, now=LATER if op[1] else NOW)
+        else:
+            apply(site, op)
+        after = {p for p in site.root.rglob("*")
+                 if p.is_file() and "public" not in p.parts and ".briefs-cache" not in p.parts}
+        touched = {str(p) for p in after if before.get(p) != p.stat().st_mtime_ns}
+        touched |= {str(p) for p in before.keys() - after}
+        builder.build(changed_paths=touched)
+        expected = clean_build_digest(site, tmp_path, now=builder.options.now)
+        assert site.tree_digest() == expected, op
+
+
+def test_body_edit_renders_the_article_not_the_lists(news_site):
+    """A save that changes only an article's body (not its title, summary or dates) renders
+    its own page and feeds, not the topic, tag, source or archive pages listing it."""
+    builder = Builder(news_site.root, BuildOptions(now=NOW, jobs=1), persist=False)
+    builder.build()
+    path = news_site.root / "content/articles/2024/talks-resume.md"
+    front, body = path.read_text().split("\n---\n", 1)
+    path.write_text(f"{front}\n---\n{body}\n\nA new closing paragraph about Cairo.\n")
+    result = builder.build(changed_paths={str(path)})
+    assert builder.edited and builder.edited[0].slug == "talks-resume"  # patched, not rebuilt
+    assert "closing paragraph" in news_site.read("articles/talks-resume/index.html")
+    # its own page, its topic's feed and the site feed (the body is in them), robots.txt
+    assert result.rendered <= 4, result.rendered
+    # a title edit changes the lists
+    path.write_text(path.read_text().replace("title: ", "title: Updated ", 1))
+    result = builder.build(changed_paths={str(path)})
+    assert "Updated " in news_site.read("topics/gaza-talks/index.html")
+    assert result.rendered > 4
