@@ -75,6 +75,35 @@ def patch_signature(old: dict[str, Any], edited: list, related: Any = None
     return sig, changed
 
 
+class Dependents:
+    """Key -> the pages depending on it: the reverse of the pages' dependency keys, so a build
+    that knows its few changed keys finds the pages to look at without visiting every page.
+    May name a page for a key it no longer depends on (a page is only ever added); that costs
+    a look, never a wrong page."""
+
+    def __init__(self, pages=()):
+        self.pages: dict[str, set[str]] = {}
+        self.add_keys(pages)
+
+    def add_keys(self, pages) -> None:
+        """Record (path, keys) pairs."""
+        by_key = self.pages
+        for path, keys in pages:
+            for key in keys:
+                found = by_key.get(key)
+                if found is None:
+                    by_key[key] = {path}
+                else:
+                    found.add(path)
+
+    def add(self, specs) -> None:
+        """Record the keys of page specs (``views.PageSpec``) just planned."""
+        self.add_keys((spec.path, spec.deps) for spec in specs)
+
+    def affected(self, keys) -> set[str]:
+        return set().union(*(self.pages.get(k, ()) for k in keys))
+
+
 def changed_keys(old: dict[str, Any], new: dict[str, Any]) -> set[str]:
     changed = {k for k, v in new.items() if old.get(k, _MISSING) != v}
     changed |= old.keys() - new.keys()

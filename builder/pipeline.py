@@ -136,6 +136,8 @@ class Builder:
         self._related: RelatedStage | None = None
         self._refs: list[sources.SourceRef] | None = None  # the last build's content files
         self._site: model.Site | None = None  # the preview's last model, to patch
+        self._dependents: deps.Dependents | None = None  # the preview's reverse of page deps
+        self._planner: views.Planner | None = None  # the preview's, for the patched model
         self.edited: list[model.Article] | None = None
         """Published articles this build patched into the last model; None: model built anew."""
         self.search_cancel: threading.Event | None = None
@@ -174,7 +176,7 @@ class Builder:
             related = None
             if config.related.enabled and options.related:
                 related = self.related_stage(cache_dir).run(site, jobs, options.incremental,
-                                                            self.progress)
+                                                            self.progress, edits=self.edited)
             timer.lap("related")
             templates = deps.template_hashes([config.root / "templates", THEME / "templates"])
             renderer = self.renderer(config, templates, cache_dir)
@@ -203,24 +205,45 @@ class Builder:
             old_deps = state["deps"] if changed is not None else {}
             article_stale = changed is None or bool(changed & {"tpl:shared", "tpl:article.html"})
 
-            def unchanged(path: str) -> bool:
-                keys = old_deps.get(path)
-                return (not article_stale and keys is not None and path in gen.live
-                        and changed.isdisjoint(keys))
+            # The preview's patched model has the same pages as the last build: the article
+            # pages to look at are the ones depending on a changed key (an index kept in memory).
+            patching = patched is not None and not article_stale and not self.persist
+            if patching:
+                hit = self.dependents(old_deps).affected(changed)
 
-            planner = views.Planner(site, related, deps.listing_key(config.root / "templates"))
+                def unchanged(path: str) -> bool:
+                    return path not in hit and path in gen.live
+            else:
+                self._dependents = None
+
+                def unchanged(path: str) -> bool:
+                    keys = old_deps.get(path)
+                    return (not article_stale and keys is not None and path in gen.live
+                            and changed.isdisjoint(keys))
+
+            listing = deps.listing_key(config.root / "templates")
+            planner = self._planner
+            if patched is not None and planner is not None and planner.listing == listing:
+                planner.rebase(site, related)
+            else:
+                planner = views.Planner(site, related, listing)
+            self._planner = None if self.persist else planner
             specs = planner.plan(unchanged)
             timer.lap("plan")
             todo = []
-            page_deps = {path: old_deps[path] for path in planner.carried}
-            for path in planner.carried:
-                gen.carry(path)
+            if patching:
+                page_deps = dict(old_deps)
+                self._dependents.add(s for s in specs if s.kind == "article")
+            else:
+                page_deps = {path: old_deps[path] for path in planner.carried}
+            carried = planner.carried
             for spec in specs:
                 page_deps[spec.path] = spec.deps
                 if needs_render(spec, changed, gen.live):
                     todo.append(spec)
                 else:
-                    gen.carry(spec.path)
+                    carried.append(spec.path)
+            gen.carry_many(carried)
             stage_warnings: list[Diagnostic] = []
             try:
                 render_pages(todo, renderer, gen, jobs, self.progress)
@@ -242,7 +265,7 @@ class Builder:
             elif self._state is None:
                 state_path.unlink(missing_ok=True)
             changed_files, removed = gen.changed(), gen.removed()
-            output.finish(gen, live_id)
+            output.finish(gen, live_id, differs=bool(changed_files or removed))
             self._state = new_state if not self.persist else None
             self._state_path = state_path
             timer.lap("write")
@@ -259,6 +282,10 @@ class Builder:
         """Make the next build fast: bring the output's shadow copy up to date (preview)."""
         if self._output is None:
             return 0
+        if self._state is not None:  # ready for the first patched build
+            self.dependents(self._state["deps"])
+        if self._related is not None:
+            self._related.preload()
         config = load_config(self.site_dir, base_url=self.options.base_url)
         with build_lock(config.root, self.notify):
             return self._output.sync_shadow()
@@ -293,6 +320,13 @@ class Builder:
         warnings = index_site(site, gen, cache_dir, cancel=self.search_cancel).warnings
         self.search_pending = False
         return warnings
+
+    def dependents(self, page_deps: dict[str, tuple[str, ...]]) -> deps.Dependents:
+        """Which article pages depend on each key, for the last build's ``page_deps``."""
+        if self._dependents is None:
+            self._dependents = deps.Dependents(
+                (path, keys) for path, keys in page_deps.items() if path.startswith("articles/"))
+        return self._dependents
 
     def related_stage(self, cache_dir: Path) -> RelatedStage:
         if self._related is None:

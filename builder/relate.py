@@ -74,10 +74,12 @@ class RelatedStage:
         self._features_key: str | None = None
 
     def run(self, site: Site, jobs: int, incremental: bool = True,
-            progress: Callable[[str, int, int], None] | None = None) -> RelatedLists:
+            progress: Callable[[str, int, int], None] | None = None,
+            edits: list[Article] | None = None) -> RelatedLists:
+        """The lists for ``site``. ``edits``: the site is the previous run's with only these
+        articles edited (the preview's patched model), so nothing else needs comparing."""
         from . import related as engine
         config = site.config.related
-        marks = {a.slug: (a.digest, a.date) for a in site.articles}
         titles = {slug: t.title for slug, t in site.topics.items()}
         key = (FORMAT, repr(config), engine.features_key(config))
         state = self._state
@@ -85,13 +87,22 @@ class RelatedStage:
             state = cache.load(self.lists_path, key)
         if state is not None and state.get("key") != key:
             state, self._index = None, None
+        if edits is not None and state is not None:
+            marks = dict(state["marks"])
+            marks.update((a.slug, (a.digest, a.date)) for a in edits)
+        else:
+            marks = {a.slug: (a.digest, a.date) for a in site.articles}
 
         index = None
         touched: set[str] | None = None  # keys of lists that may have changed; None: any
         if state is not None:
             old_marks, lists = state["marks"], dict(state["lists"])
-            edited = [a for a in site.articles if old_marks.get(a.slug) != marks[a.slug]]
-            removed = [s for s in old_marks if s not in marks]
+            if edits is not None:
+                edited = [a for a in edits if old_marks.get(a.slug) != marks[a.slug]]
+                removed = []
+            else:
+                edited = [a for a in site.articles if old_marks.get(a.slug) != marks[a.slug]]
+                removed = [s for s in old_marks if s not in marks]
             retitled = titles != state["titles"]
             dirty = bool(edited or removed or retitled)
             # Nothing changed: the lists stand and the index is loaded only if a page that
@@ -107,7 +118,8 @@ class RelatedStage:
             lists = all_lists(index, site)
             dirty, touched = True, None
         elif dirty:
-            feats = self.features(site, config, jobs, incremental, progress, only=edited)
+            feats = self.features(site, config, jobs, incremental, progress, only=edited,
+                                  all_listed=edits is None)
             changed = index.update([related_input(a) for a in edited], feats, removed,
                                    topic_titles=titles)
             if retitled:
@@ -139,15 +151,22 @@ class RelatedStage:
             return holder["index"]
         return RelatedLists(lists, load_index, touched)
 
+    def preload(self) -> None:
+        """Load the index now (the preview, while the editor reads) rather than on the first
+        save that needs it."""
+        if self._state is not None and self._index is None and not self.persist:
+            self._index = self._load_index(self._state["key"], self._state["index_id"])
+
     def _load_index(self, key: tuple, index_id: str):
         loaded = cache.load(self.index_path, (key, index_id))
         return loaded["index"] if loaded else None
 
     def features(self, site: Site, config, jobs: int, incremental: bool,
                  progress: Callable[[str, int, int], None] | None,
-                 only: list[Article] | None = None) -> dict:
+                 only: list[Article] | None = None, all_listed: bool = True) -> dict:
         """slug -> Features of the published articles (or of ``only`` these), computing the
-        missing ones in worker processes."""
+        missing ones in worker processes. ``all_listed``: forget features of articles no
+        longer published (False: leave that to a later call)."""
         from . import related as engine
         key = engine.features_key(config)
         if self._features is None or self._features_key != key:
@@ -158,8 +177,10 @@ class RelatedStage:
         todo = [a for a in wanted if a.digest not in known]
         for article, feat in zip(todo, compute_features(todo, config, jobs, progress)):
             known[article.digest] = feat
-        live = {a.digest for a in site.articles}
-        stale = [d for d in known if d not in live]
+        stale = []
+        if all_listed:
+            live = {a.digest for a in site.articles}
+            stale = [d for d in known if d not in live]
         if todo or stale:
             for digest in stale:
                 del known[digest]

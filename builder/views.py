@@ -99,6 +99,13 @@ class Planner:
         # position of each article in each of its topics, for previous/next in O(1)
         self.positions = {t: {s: i for i, s in enumerate(items)}
                           for t, items in site.topic_articles.items()}
+        self._listings: list[PageSpec] | None = None
+
+    def rebase(self, site: Site, related: Any = None) -> None:
+        """Plan ``site`` next, a site of the same shape as this planner's (``model.patch_site``):
+        the tag, source and archive pages planned before stand (their contexts read the
+        articles through ``self.a`` when rendered)."""
+        self.site, self.related, self.a = site, related, site.by_slug
 
     def plan(self, unchanged: Callable[[str], bool] | None = None) -> list[PageSpec]:
         """Every output of the site, in a fixed order.
@@ -122,9 +129,11 @@ class Planner:
         specs.append(PageSpec("topics/index.html", "topics.html", self.topics_index,
                               kind="topics", deps=activity))
         specs += [self.topic_page(slug) for slug in site.topics]
-        specs += self.term_pages("tags", "Tag", site.tags)
-        specs += self.term_pages("sources", "Source", site.sources)
-        specs += self.archive_pages()
+        if self._listings is None:
+            self._listings = (self.term_pages("tags", "Tag", site.tags)
+                              + self.term_pages("sources", "Source", site.sources)
+                              + self.archive_pages())
+        specs += self._listings
         for page in site.pages:
             specs.append(PageSpec(f"{page.url}index.html", "page.html",
                                   (lambda page=page: {"page": page}),
@@ -291,14 +300,15 @@ class Planner:
         return specs
 
     def archive_pages(self) -> list[PageSpec]:
-        site = self.site
+        site = self.site  # for planning; contexts read self.site (see rebase)
         specs = [PageSpec("archive/index.html", "archive.html", lambda: {
-            "years": [(y, len(items), months_of(site, y)) for y, items in site.years.items()],
-            "entries": [(str(y), f"archive/{y}/") for y in site.years],
+            "years": [(y, len(items), months_of(self.site, y))
+                      for y, items in self.site.years.items()],
+            "entries": [(str(y), f"archive/{y}/") for y in self.site.years],
         }, kind="archive", deps=("m:archive",))]
         for year, items in site.years.items():
             def year_page(year=year, items=items) -> dict:
-                months = months_of(site, year)
+                months = months_of(self.site, year)
                 return {"year": year, "months": months, "count": len(items),
                         "entries": [(f"{MONTH_NAMES[m - 1]} {year}", f"archive/{year}/{m:02d}/")
                                     for m, _ in months],
@@ -317,7 +327,7 @@ class Planner:
                     return {"year": year, "month": month, "count": len(items),
                             "articles": listed, "days": group_by_day(listed),
                             "pagination": pagination,
-                            "start": (pagination.number - 1) * site.config.per_page + 1,
+                            "start": (pagination.number - 1) * self.site.config.per_page + 1,
                             "crumbs": [HOME, ARCHIVE, (str(year), f"archive/{year}/"),
                                        (MONTH_NAMES[month - 1], base)]}
 

@@ -106,6 +106,18 @@ class Generation:
         if old is None or old[0] != h:
             self.pending.add(rel)
 
+    def carry_many(self, rels) -> None:
+        """``carry`` for many paths (a preview carries ten thousand pages a save)."""
+        hashes, live, known, pending = self.hashes, self.live, self.known, self.pending
+        for rel in rels:
+            if rel in hashes:
+                self.carry(rel)  # raises
+            h = live[rel][0]
+            hashes[rel] = h
+            old = known.get(rel)
+            if old is None or old[0] != h:
+                pending.add(rel)
+
     def _write(self, rel: str, data: bytes, h: str) -> None:
         # Plain os calls: this runs once per page, and the syscalls are the cost that matters.
         path = f"{self._root}/{rel}"
@@ -263,9 +275,12 @@ class Output:
         """Identifies the generation in the output folder (see pipeline's build state)."""
         return self.state.get("live_id")
 
-    def finish(self, gen: Generation, live_id: str) -> bool:
-        """Publish the new build if it differs from the live output. True when it did."""
-        if gen.live and not gen.changed() and not gen.removed() and self.out_dir.is_dir():
+    def finish(self, gen: Generation, live_id: str, differs: bool | None = None) -> bool:
+        """Publish the new build if it differs from the live output (``differs``: the caller
+        already knows whether it does). True when it did."""
+        if differs is None:
+            differs = bool(gen.changed() or gen.removed())
+        if gen.live and not differs and self.out_dir.is_dir():
             self.state["shadow"] = gen.known  # untouched output; the shadow is as recorded
             self.state["live_id"] = live_id
             self._save_state()

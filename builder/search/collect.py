@@ -107,6 +107,5 @@ def carry_index(gen, cache_dir: Path) -> bool:
     rels = last_outputs(Path(cache_dir))
     if rels is None or any(rel not in gen.live for rel in rels):
         return False
-    for rel in rels:
-        gen.carry(rel)
+    gen.carry_many(rels)
     return True
