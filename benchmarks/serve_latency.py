@@ -4,7 +4,8 @@
     python benchmarks/serve_latency.py SITE_DIR [--edits 20] [--hugo HUGO_SITE_DIR]
 
 SITE_DIR is a briefs site, e.g. a bench corpus made by ../shared/bench/gen_corpus.py. Measures:
-- cold start of the preview (no cache), then warm start (a second session, caches present);
+- cold start of `briefs serve` (no cache), then warm start (a second session, caches present),
+  each from running the command to it printing its URL;
 - for --edits saves of one article (a sentence appended each time, a pause between saves):
   the time from the file write returning to the `reload` server-sent event arriving at a
   connected client, median and range.
@@ -21,6 +22,7 @@ import http.client
 import os
 import re
 import shutil
+import signal
 import statistics
 import subprocess
 import sys
@@ -71,18 +73,27 @@ def pick_article(site: Path) -> Path:
         list((site / "content" / "articles").rglob("*.md"))) // 2]
 
 
+def cli_start(site: Path) -> float:
+    """Seconds from running ``briefs serve`` to it printing its URL (interpreter start, imports
+    and the first build included: what a user waits for), then Ctrl-C."""
+    t = time.perf_counter()
+    proc = subprocess.Popen([sys.executable, "-m", "builder", "serve", "--port", "0",
+                             "--site", str(site)], cwd=site, stderr=subprocess.PIPE, text=True)
+    try:
+        for line in proc.stderr:
+            if line.startswith("serving "):
+                return time.perf_counter() - t
+        raise RuntimeError(f"briefs serve ended without serving (exit {proc.wait()})")
+    finally:
+        proc.send_signal(signal.SIGINT)
+        proc.wait(60)
+
+
 def briefs_runs(site: Path, edits: int, pause: float = 0.3) -> dict:
     shutil.rmtree(site / ".briefs-cache", ignore_errors=True)
-    out = {}
-    t = time.perf_counter()
+    out = {"cold start s": cli_start(site), "warm start s": cli_start(site)}
     p = Preview(site, port=0)
     p.start()
-    out["cold start s"] = time.perf_counter() - t
-    p.stop()
-    t = time.perf_counter()
-    p = Preview(site, port=0)
-    p.start()
-    out["warm start s"] = time.perf_counter() - t
     client = EventClient(p.port)
     time.sleep(0.5)
     target = pick_article(site)

@@ -8,16 +8,18 @@ held: the cache can make a build faster, never wrong. Delete the folder at any t
 
 from __future__ import annotations
 
+import gc
 import hashlib
 import os
 import pickle
+import zlib
 from pathlib import Path
 from typing import Any
 
 from . import __version__
 
 MAGIC = b"briefs-cache\n"
-FORMAT = 3
+FORMAT = 4
 
 
 def _schema() -> str:
@@ -43,13 +45,30 @@ def load(path: Path, key: Any) -> Any | None:
     head = len(MAGIC)
     if not data.startswith(MAGIC) or len(data) < head + 48:
         return None
-    checksum, stored_key, body = data[head:head + 32], data[head + 32:head + 48], data[head + 48:]
-    if stored_key != _key(key) or hashlib.blake2b(body, digest_size=32).digest() != checksum:
+    checksum, stored_key = data[head:head + 32], data[head + 32:head + 48]
+    body = memoryview(data)[head + 48:]  # not a copy: content.pickle is tens of MB
+    if stored_key != _key(key) or _checksum(body) != checksum:
         return None
+    enabled = gc.isenabled()
+    gc.disable()  # unpickling makes millions of objects and no garbage: nothing to collect
     try:
-        return pickle.loads(body)
+        value = pickle.loads(body)
     except Exception:  # a damaged pickle can raise almost anything
         return None
+    finally:
+        if enabled:
+            gc.enable()
+    # What was loaded lives for the whole build: keep the cycle collector from walking it
+    # again and again (half of a warm start's related and search stages at 10,000 articles).
+    # Frozen objects are still freed by reference counting.
+    gc.freeze()
+    return value
+
+
+def _checksum(body) -> bytes:
+    """Detects a damaged file (not tampering: the cache is the user's own). CRC-32 is ~4x
+    faster than a cryptographic hash over the tens of MB a warm start reads."""
+    return zlib.crc32(body).to_bytes(4, "big").rjust(32, b"\0")  # the header's 32-byte slot
 
 
 def save(path: Path, key: Any, value: Any) -> None:
@@ -59,7 +78,7 @@ def save(path: Path, key: Any, value: Any) -> None:
     path.parent.mkdir(parents=True, exist_ok=True)
     tmp = path.with_name(f".{path.name}.{os.getpid()}.tmp")
     with open(tmp, "wb") as fh:
-        fh.write(MAGIC + hashlib.blake2b(body, digest_size=32).digest() + _key(key) + body)
+        fh.write(MAGIC + _checksum(body) + _key(key) + body)
     os.replace(tmp, path)
 
 

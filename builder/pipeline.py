@@ -135,7 +135,8 @@ class Builder:
         self._renderer: tuple | None = None  # (key, Renderer)
         self._related: RelatedStage | None = None
         self._refs: list[sources.SourceRef] | None = None  # the last build's content files
-        self._site: model.Site | None = None  # the preview's last model, to patch
+        self._site: model.Site | None = None  # the last model, to patch
+        self._site_in_state = False  # True: _site is the model of the last state saved
         self._dependents: deps.Dependents | None = None  # the preview's reverse of page deps
         self._planner: views.Planner | None = None  # the preview's, for the patched model
         self.edited: list[model.Article] | None = None
@@ -152,12 +153,18 @@ class Builder:
         brings it up to date, so a reload need not wait for Pagefind. ``changed_paths`` (the
         preview's file events) lists every file changed since the last build, so content
         folders need not be walked again."""
+        self.edited = None
         try:
             return self._build(defer_search, changed_paths)
         except BaseException:
             # The next build starts from the model again: patching the one this build made
-            # would skip what this build never recorded in its state.
-            self._site = None
+            # would skip what this build never recorded in its state. (A build that changed
+            # no published article, such as the preview's cancelled search update, made the
+            # same model as the last good build: that one stands.)
+            if self.edited == []:
+                self._site_in_state = True
+            else:
+                self._site = None
             raise
 
     def _build(self, defer_search: bool, changed_paths: set[str] | None) -> BuildResult:
@@ -236,7 +243,7 @@ class Builder:
                 self._dependents.add(s for s in specs if s.kind == "article")
             else:
                 page_deps = {path: old_deps[path] for path in planner.carried}
-            carried = planner.carried
+            carried = list(planner.carried)
             for spec in specs:
                 page_deps[spec.path] = spec.deps
                 if needs_render(spec, changed, gen.live):
@@ -267,6 +274,7 @@ class Builder:
             changed_files, removed = gen.changed(), gen.removed()
             output.finish(gen, live_id, differs=bool(changed_files or removed))
             self._state = new_state if not self.persist else None
+            self._site_in_state = True
             self._state_path = state_path
             timer.lap("write")
         kinds = Counter(s.kind for s in specs)
@@ -358,13 +366,21 @@ class Builder:
         if refs is None:
             refs, problems = sources.discover(config.root)
         self._refs = None if problems else refs
-        key = ("content", config.timezone)
+        key = ("content", 2, config.timezone)
         if self._content is None or self._content_key != key:
+            # The parsed files, and the model the last build made of them (when it used the
+            # same drafts/future options): patched below instead of built again.
             loaded = cache.load(cache_dir / "content.pickle", key) if options.incremental else None
-            self._content, self._content_key = loaded or {}, key
+            loaded = loaded or {"records": {}, "site": None}
+            self._content, self._content_key = loaded["records"], key
             self._content_path = cache_dir / "content.pickle"
+            same = loaded.get("options") == (options.drafts, options.future)
+            self._site, self._site_in_state = loaded["site"] if same else None, False
         cached = self._content
         base, self._site = self._site, None  # set again once this build's model stands
+        # Only a model this Builder made in its last good build matches the state it saved;
+        # one from the disk cache matches the parsed files (saved with them), not the state.
+        in_state, self._site_in_state = self._site_in_state, False
         results: dict[str, Any] = {}
         todo: list[sources.SourceRef] = []
         for ref in refs:
@@ -380,7 +396,8 @@ class Builder:
                 problems.extend(outcome)
             else:
                 results[ref.rel] = outcome
-        if todo or len(cached) != len(results):
+        stale = bool(todo or len(cached) != len(results))
+        if stale:
             for ref in todo:
                 if ref.rel in results:
                     cached[ref.rel] = (ref.mtime_ns, ref.size, results[ref.rel])
@@ -388,9 +405,9 @@ class Builder:
                     cached.pop(ref.rel, None)
             for rel in cached.keys() - results.keys():
                 del cached[rel]
-            if self.persist:
-                self._save_content()
         if any(p.severity == "error" for p in problems):
+            if stale and self.persist:
+                self._save_content()
             raise BuildError(problems)
         self.edited = None
         if base is not None and base.config == config and not removed:
@@ -398,7 +415,10 @@ class Builder:
                 base, [(old, results[ref.rel]) for old, ref in zip(before, todo)],
                 drafts=options.drafts, future=options.future, now=now)
             if patched is not None:
-                self._site, self.edited = patched
+                self._site, edited = patched
+                self.edited = edited if in_state else None
+                if stale and self.persist:
+                    self._save_content()
                 return self._site, len(todo)
         articles = [r for r in results.values() if isinstance(r, model.Article)]
         topics = [r for r in results.values() if isinstance(r, model.Topic)]
@@ -409,13 +429,18 @@ class Builder:
             now=now, locate=lambda rel, keys: content.locate(root, rel, keys))
         problems += more
         if site is None or any(p.severity == "error" for p in problems):
+            if self.persist:
+                self._save_content()
             raise BuildError(problems)
-        if not self.persist:  # the preview patches this model after the next save
-            self._site = site
+        self._site = site  # the next build (or the next run, from the cache) patches it
+        if self.persist:
+            self._save_content()
         return site, len(todo)
 
     def _save_content(self) -> None:
-        cache.save(self._content_path, self._content_key, self._content)
+        cache.save(self._content_path, self._content_key,
+                   {"records": self._content, "site": self._site,
+                    "options": (self.options.drafts, self.options.future)})
 
 
 def build(site_dir: Path, options: BuildOptions | None = None,

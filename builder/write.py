@@ -26,6 +26,7 @@ import errno
 import hashlib
 import os
 import shutil
+import threading
 from dataclasses import dataclass, field
 from pathlib import Path, PurePosixPath
 
@@ -254,12 +255,22 @@ class Output:
 
     def begin(self) -> Generation:
         """Start filling the shadow with the next build."""
-        live = self.live_manifest()
         known = None
         shadow = self.state.get("shadow")
+        checked: list[bool] = []
+        if shadow is not None and self.shadow_dir.is_dir() and not self._disowned:
+            # Both folders are checked file by file (a stat each): at the same time, as the
+            # waiting is the system's, not Python's.
+            worker = threading.Thread(target=lambda: checked.append(_verify(self.shadow_dir,
+                                                                            shadow)))
+            worker.start()
+            live = self.live_manifest()
+            worker.join()
+        else:
+            live = self.live_manifest()
         if shadow is not None and self.shadow_dir.is_dir():
             known = dict(shadow)
-            if not self._disowned and not _verify(self.shadow_dir, known):
+            if checked and not checked[0]:
                 known = None
         if known is None:
             known = _scan(self.shadow_dir)  # unknown contents: every file will be rewritten

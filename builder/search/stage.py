@@ -104,7 +104,14 @@ def run_search_stage(records: Iterable[SearchRecord], out_dir: Path | None, conf
     stats = SearchStats()
     lang = (config.language or language or "en").split("-")[0].lower()
     kept: dict[str, SearchRecord] = {}
-    for record in records:
+
+    def check_cancel() -> None:  # the preview's next save stops us early (see SearchCancelled)
+        if cancel is not None and cancel.is_set():
+            raise SearchCancelled("search indexing cancelled")
+
+    for n, record in enumerate(records):
+        if n % 512 == 511:
+            check_cancel()
         if config.excludes(record.kind, record.url):
             continue
         url = record.url.lstrip("/")
@@ -121,9 +128,13 @@ def run_search_stage(records: Iterable[SearchRecord], out_dir: Path | None, conf
     bundles = root / "bundles"
     bundles.mkdir(parents=True, exist_ok=True)
     version = pagefind_version()
-    keys = {s.id: shard_key(s, lang, config.max_chars, version) for s in shards}
+    keys = {}
+    for s in shards:
+        check_cancel()
+        keys[s.id] = shard_key(s, lang, config.max_chars, version)
     listings = {key: _listing(bundles, key) for key in set(keys.values())}
     todo = [s for s in shards if listings[keys[s.id]] is None]
+    check_cancel()
     stats.shards_reused = len(shards) - len(todo)
 
     if todo:
@@ -306,7 +317,7 @@ async def _build_shard(shard: Shard, bundles: Path, key: str, lang: str,
             direct: list[tuple[str, str]] = []
             made: set[Path] = set()
             for n, record in enumerate(shard.records):
-                if n % 256 == 255:
+                if n % 16 == 15:
                     await asyncio.sleep(0)  # let a cancel (the preview's next save) get in
                 html, cut = docs.document(record, lang, max_chars)
                 if cut:
@@ -332,7 +343,11 @@ async def _build_shard(shard: Shard, bundles: Path, key: str, lang: str,
             # Cancelled (a new save in the preview): kill Pagefind rather than wait for it.
             await close_index(index, kill=asyncio.current_task().cancelling() > 0)
     finally:
-        shutil.rmtree(scratch, ignore_errors=True)
+        if asyncio.current_task().cancelling():
+            # thousands of small files: the preview's next build need not wait for them
+            threading.Thread(target=shutil.rmtree, args=(scratch, True), daemon=True).start()
+        else:
+            shutil.rmtree(scratch, ignore_errors=True)
     listing = _write_pack(bundles, key, files)
     # Pagefind leaves out a page with no words at all (a title of symbols, no body), so a
     # bundle may hold fewer pages than records; more would mean records got mixed up.
