@@ -26,7 +26,6 @@ import errno
 import hashlib
 import os
 import shutil
-import threading
 from dataclasses import dataclass, field
 from pathlib import Path, PurePosixPath
 
@@ -72,6 +71,10 @@ class Generation:
     """The new build: output path -> content hash."""
     pending: set[str] = field(default_factory=set)
     written: int = 0
+    unchecked: bool = False
+    """``known`` is a record not yet checked against the folder: a file it vouches for is
+    checked (size and mtime) before it is trusted, and carried ones only if the build turns
+    out to change the output (``complete``), so an unchanged build checks nothing."""
     _dirs: set[str] = field(default_factory=set)
 
     def __post_init__(self):
@@ -88,7 +91,7 @@ class Generation:
                                         "rename one of the sources"))
         self.hashes[rel] = h
         old = self.known.get(rel)
-        if old is not None and old[0] == h:
+        if old is not None and old[0] == h and (not self.unchecked or _holds(self._root, rel, old)):
             return
         current = self.live.get(rel)
         if current is not None and current[0] == h:
@@ -172,6 +175,14 @@ class Generation:
 
     def complete(self, live_root: Path) -> None:
         """Make the shadow hold exactly the new build: copy pending files, drop stale ones."""
+        if self.unchecked:  # carried files the record vouched for: are they there?
+            known, pending = self.known, self.pending
+            for rel, h in self.hashes.items():
+                old = known.get(rel)
+                if old is not None and old[0] == h and rel not in pending \
+                        and not _holds(self._root, rel, old):
+                    pending.add(rel)  # carried, so the live output has these bytes
+            self.unchecked = False
         for rel in sorted(self.pending):
             self._write(rel, (live_root / rel).read_bytes(), self.hashes[rel])
         self.pending.clear()
@@ -211,6 +222,8 @@ class Output:
         self.shadow_dir = self._shadow_location()
         self.persist = persist
         self._disowned = False
+        self._shadow_checked = False
+        """True once this object has checked the shadow against its record (or filled it)."""
         self.state = self._load_state()
 
     def _shadow_location(self) -> Path:
@@ -255,23 +268,12 @@ class Output:
 
     def begin(self) -> Generation:
         """Start filling the shadow with the next build."""
+        live = self.live_manifest()
         known = None
         shadow = self.state.get("shadow")
-        checked: list[bool] = []
-        if shadow is not None and self.shadow_dir.is_dir() and not self._disowned:
-            # Both folders are checked file by file (a stat each): at the same time, as the
-            # waiting is the system's, not Python's.
-            worker = threading.Thread(target=lambda: checked.append(_verify(self.shadow_dir,
-                                                                            shadow)))
-            worker.start()
-            live = self.live_manifest()
-            worker.join()
-        else:
-            live = self.live_manifest()
         if shadow is not None and self.shadow_dir.is_dir():
             known = dict(shadow)
-            if checked and not checked[0]:
-                known = None
+        unchecked = known is not None and not self._shadow_checked
         if known is None:
             known = _scan(self.shadow_dir)  # unknown contents: every file will be rewritten
         # Mark the shadow dirty before touching it: a kill from here on leaves a record that
@@ -279,7 +281,7 @@ class Output:
         self.state["shadow"] = None
         self._save_state()
         self.shadow_dir.mkdir(parents=True, exist_ok=True)
-        return Generation(self.shadow_dir, known, live)
+        return Generation(self.shadow_dir, known, live, unchecked=unchecked)
 
     @property
     def live_id(self) -> str | None:
@@ -297,6 +299,7 @@ class Output:
             self._save_state()
             return False
         gen.complete(self.out_dir)
+        self._shadow_checked = True  # checked and filled; after the swap it is the old live
         old_live = self.state.get("live") if gen.live else None
         if self.out_dir.exists() or self.out_dir.is_symlink():
             if self.out_dir.is_symlink() or not self.out_dir.is_dir():
@@ -329,8 +332,9 @@ class Output:
         gen = self.begin()
         for rel in live:
             gen.carry(rel)
-        copied = len(gen.pending)
         gen.complete(self.out_dir)
+        self._shadow_checked = True
+        copied = gen.written
         self.state["shadow"] = gen.known
         self._save_state()
         return copied
@@ -346,6 +350,15 @@ class Output:
 def output_key(out_dir: Path) -> str:
     """Names the cache files of one output folder (a site can have several: public, preview)."""
     return hashlib.blake2b(str(Path(out_dir).absolute()).encode(), digest_size=6).hexdigest()
+
+
+def _holds(root: str, rel: str, entry: Entry) -> bool:
+    """True when the file is there with the recorded size and mtime."""
+    try:
+        st = os.stat(f"{root}/{rel}")
+    except OSError:
+        return False
+    return st.st_size == entry[1] and st.st_mtime_ns == entry[2]
 
 
 def _verify(folder: Path, manifest: dict[str, Entry]) -> bool:

@@ -227,3 +227,22 @@ def test_body_edit_renders_the_article_not_the_lists(news_site):
     result = builder.build(changed_paths={str(path)})
     assert "Updated " in news_site.read("topics/gaza-talks/index.html")
     assert result.rendered > 4
+
+
+def test_tampered_shadow_is_checked_before_it_goes_live(news_site):
+    """The shadow folder is checked lazily (an unchanged build checks nothing); a build that
+    swaps it in must still not publish a file someone changed or removed there."""
+    news_site.build()
+    news_site.write("content/articles/2024/talks-resume.md", article(
+        "Talks resume", "2024-12-01", "First version.", topics=["gaza-talks"]))
+    news_site.build()  # the shadow now holds the first build's files
+    shadows = list((news_site.root / ".briefs-cache").glob("shadow-*"))
+    assert len(shadows) == 1
+    (shadows[0] / "articles/rebels-attack-aleppo/index.html").write_text("vandalised")
+    (shadows[0] / "tags/index.html").unlink()
+    news_site.write("content/articles/2024/talks-resume.md", article(
+        "Talks resume", "2024-12-01", "Second version.", topics=["gaza-talks"]))
+    news_site.build()
+    assert "vandalised" not in news_site.read("articles/rebels-attack-aleppo/index.html")
+    assert (news_site.public / "tags/index.html").is_file()
+    assert "Second version." in news_site.read("articles/talks-resume/index.html")

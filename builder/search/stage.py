@@ -192,7 +192,8 @@ def run_search_stage(records: Iterable[SearchRecord], out_dir: Path | None, conf
                            lambda fd=fd, offset=offset, size=size: os.pread(fd, size, offset))
 
     _atomic_write(root / "state.json",
-                  json.dumps({"format": FORMAT, "shards": keys}, indent=1).encode())
+                  json.dumps({"format": FORMAT, "shards": keys,
+                              "outputs": [rel for rel, _, _ in outputs]}, indent=1).encode())
     _drop_unused(bundles, set(keys.values()))
     stats.seconds = time.perf_counter() - started
     return stats
@@ -205,6 +206,8 @@ def last_outputs(cache_dir: Path) -> list[str] | None:
         state = json.loads((root / "state.json").read_text())
         if state.get("format") != FORMAT:
             return None
+        if isinstance(state.get("outputs"), list):  # (older state files: read the listings)
+            return state["outputs"]
         rels = [f"{PAGEFIND_DIR}/{MANIFEST}"]
         for sid, key in state["shards"].items():
             listing = _listing(root / "bundles", key)
