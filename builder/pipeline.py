@@ -360,10 +360,12 @@ class Builder:
                   changed_paths: set[str] | None = None) -> tuple[model.Site, int]:
         """Content files -> validated model. Returns (site, number of files parsed)."""
         options = self.options
-        refs = None
+        refs, touched, previous = None, None, self._refs
         if changed_paths is not None and self._refs is not None:
-            refs, problems = sources.refresh(config.root, self._refs, changed_paths), []
+            touched = {}  # the content files the file events name
+            refs, problems = sources.refresh(config.root, self._refs, changed_paths, touched), []
         if refs is None:
+            touched = None  # look at every file
             refs, problems = sources.discover(config.root)
         self._refs = None if problems else refs
         key = ("content", 2, config.timezone)
@@ -381,30 +383,28 @@ class Builder:
         # Only a model this Builder made in its last good build matches the state it saved;
         # one from the disk cache matches the parsed files (saved with them), not the state.
         in_state, self._site_in_state = self._site_in_state, False
-        results: dict[str, Any] = {}
+        if touched is not None and len(cached) != len(previous):
+            touched = None  # some file of the last build is not in the cache (it failed): all
         todo: list[sources.SourceRef] = []
-        for ref in refs:
+        for ref in (refs if touched is None else [r for r in touched.values() if r]):
             hit = cached.get(ref.rel)
-            if hit is not None and hit[0] == ref.mtime_ns and hit[1] == ref.size:
-                results[ref.rel] = hit[2]
-            else:
+            if hit is None or hit[0] != ref.mtime_ns or hit[1] != ref.size:
                 todo.append(ref)
         before = [cached.get(ref.rel, (0, 0, None))[2] for ref in todo]  # None: a new file
-        removed = len(cached) != len(refs)  # (or one added: then a ``before`` is None)
+        failed = 0
         for ref, outcome in zip(todo, parse_all(todo, config.tz, jobs, self.progress)):
             if isinstance(outcome, list):
                 problems.extend(outcome)
+                cached.pop(ref.rel, None)
+                failed += 1
             else:
-                results[ref.rel] = outcome
-        stale = bool(todo or len(cached) != len(results))
-        if stale:
-            for ref in todo:
-                if ref.rel in results:
-                    cached[ref.rel] = (ref.mtime_ns, ref.size, results[ref.rel])
-                else:
-                    cached.pop(ref.rel, None)
-            for rel in cached.keys() - results.keys():
+                cached[ref.rel] = (ref.mtime_ns, ref.size, outcome)
+        # Every file found is now in the cache unless it failed; more entries means files went.
+        removed = len(cached) != len(refs) - failed
+        if removed:
+            for rel in cached.keys() - {ref.rel for ref in refs}:
                 del cached[rel]
+        stale = bool(todo or removed)
         if any(p.severity == "error" for p in problems):
             if stale and self.persist:
                 self._save_content()
@@ -412,7 +412,7 @@ class Builder:
         self.edited = None
         if base is not None and base.config == config and not removed:
             patched = model.patch_site(
-                base, [(old, results[ref.rel]) for old, ref in zip(before, todo)],
+                base, [(old, cached[ref.rel][2]) for old, ref in zip(before, todo)],
                 drafts=options.drafts, future=options.future, now=now)
             if patched is not None:
                 self._site, edited = patched
@@ -420,9 +420,10 @@ class Builder:
                 if stale and self.persist:
                     self._save_content()
                 return self._site, len(todo)
-        articles = [r for r in results.values() if isinstance(r, model.Article)]
-        topics = [r for r in results.values() if isinstance(r, model.Topic)]
-        pages = [r for r in results.values() if isinstance(r, model.Page)]
+        results = [cached[ref.rel][2] for ref in refs if ref.rel in cached]
+        articles = [r for r in results if isinstance(r, model.Article)]
+        topics = [r for r in results if isinstance(r, model.Topic)]
+        pages = [r for r in results if isinstance(r, model.Page)]
         root = str(config.root)
         site, more = model.build_site(
             config, articles, topics, pages, drafts=options.drafts, future=options.future,

@@ -107,11 +107,14 @@ def discover(site_dir: Path) -> tuple[list[SourceRef], list[Diagnostic]]:
     return refs, problems
 
 
-def refresh(site_dir: Path, refs: list[SourceRef], paths: set[str]) -> list[SourceRef] | None:
+def refresh(site_dir: Path, refs: list[SourceRef], paths: set[str],
+            touched: dict[str, SourceRef | None] | None = None) -> list[SourceRef] | None:
     """``refs`` brought up to date for the files at ``paths`` (absolute; added, changed or
     removed), without walking the content folders: what the preview does after a save.
     Returns None when a path is a folder or anything ``discover`` would treat specially; then
-    call ``discover``."""
+    call ``discover``. ``touched`` gets each content file looked at: rel -> its new ref, or
+    None when it is gone."""
+    touched = {} if touched is None else touched
     root = os.fspath(site_dir)
     by_rel = {r.rel: r for r in refs}
     for path in paths:
@@ -124,7 +127,8 @@ def refresh(site_dir: Path, refs: list[SourceRef], paths: set[str]) -> list[Sour
         if len(parts) < 3 or parts[1] not in CONTENT_KINDS:
             return None
         kind, name = parts[1], parts[-1]
-        if os.path.isdir(path) or any(r.startswith(rel + "/") for r in by_rel):
+        if os.path.isdir(path) or (rel not in by_rel
+                                   and any(r.startswith(rel + "/") for r in by_rel)):
             return None  # a folder appeared, moved or went: walk again
         if (len(parts) > 3 and kind != "articles") or _skip(name):
             continue
@@ -132,13 +136,15 @@ def refresh(site_dir: Path, refs: list[SourceRef], paths: set[str]) -> list[Sour
             st = os.stat(path)
         except FileNotFoundError:
             by_rel.pop(rel, None)
+            touched[rel] = None
             continue
         except OSError:
             return None
         real = os.path.realpath(path)
         if not real.startswith(os.path.realpath(os.path.join(root, "content")) + os.sep):
             return None  # through a symbolic link: let discover decide
-        by_rel[rel] = SourceRef(kind, rel, os.path.join(root, *parts), st.st_mtime_ns, st.st_size)
+        by_rel[rel] = touched[rel] = SourceRef(kind, rel, os.path.join(root, *parts),
+                                               st.st_mtime_ns, st.st_size)
     return sorted(by_rel.values(), key=lambda r: r.rel)
 
 
