@@ -518,7 +518,7 @@ _WORK: tuple | None = None  # (renderer, specs, generation) inherited by forked 
 def _render_range(bounds: tuple[int, int]) -> tuple[dict, list[Diagnostic], dict, dict]:
     renderer, specs, parent = _WORK
     # This process's share only: the parent merges the shares.
-    gen = Generation(parent.root, parent.known, parent.live)
+    gen = Generation(parent.root, parent.known, parent.live, unchecked=parent.unchecked)
     renderer.times, renderer.counts = {}, {}
     problems = _render_into(gen, renderer, specs[bounds[0]:bounds[1]])
     return gen.share(), problems, renderer.times, renderer.counts

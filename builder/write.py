@@ -70,6 +70,8 @@ class Generation:
     hashes: dict[str, str] = field(default_factory=dict)
     """The new build: output path -> content hash."""
     pending: set[str] = field(default_factory=set)
+    fresh: set[str] = field(default_factory=set)
+    """Paths whose new content differs from the live output's (or that it lacks)."""
     written: int = 0
     unchecked: bool = False
     """``known`` is a record not yet checked against the folder: a file it vouches for is
@@ -90,10 +92,12 @@ class Generation:
             raise BuildError(Diagnostic(rel, None, None, "two outputs want the same path",
                                         "rename one of the sources"))
         self.hashes[rel] = h
+        current = self.live.get(rel)
+        if current is None or current[0] != h:
+            self.fresh.add(rel)
         old = self.known.get(rel)
         if old is not None and old[0] == h and (not self.unchecked or _holds(self._root, rel, old)):
             return
-        current = self.live.get(rel)
         if current is not None and current[0] == h:
             self.pending.add(rel)
             return
@@ -151,7 +155,8 @@ class Generation:
 
     def share(self) -> dict:
         """What a worker process reports back: its part of the new build."""
-        return {"hashes": self.hashes, "pending": self.pending, "written": self.written,
+        return {"hashes": self.hashes, "pending": self.pending, "fresh": self.fresh,
+                "written": self.written,
                 "known": {k: self.known[k] for k in self.hashes if k in self.known}}
 
     def merge(self, part: dict) -> None:
@@ -162,13 +167,13 @@ class Generation:
                               for p in sorted(clash)])
         self.hashes.update(part["hashes"])
         self.pending |= part["pending"]
+        self.fresh |= part["fresh"]
         self.known.update(part["known"])
         self.written += part["written"]
 
     def changed(self) -> list[str]:
         """Output paths whose content differs from the live output."""
-        return sorted(rel for rel, h in self.hashes.items()
-                      if rel not in self.live or self.live[rel][0] != h)
+        return sorted(self.fresh)
 
     def removed(self) -> list[str]:
         return sorted(self.live.keys() - self.hashes.keys())
@@ -176,11 +181,15 @@ class Generation:
     def complete(self, live_root: Path) -> None:
         """Make the shadow hold exactly the new build: copy pending files, drop stale ones."""
         if self.unchecked:  # carried files the record vouched for: are they there?
-            known, pending = self.known, self.pending
+            known, pending, live = self.known, self.pending, self.live
             for rel, h in self.hashes.items():
                 old = known.get(rel)
                 if old is not None and old[0] == h and rel not in pending \
                         and not _holds(self._root, rel, old):
+                    if rel not in live or live[rel][0] != h:  # checked when written: changed since
+                        raise BuildError(Diagnostic(rel, None, None,
+                                                    "the output changed during the build",
+                                                    "build again"))
                     pending.add(rel)  # carried, so the live output has these bytes
             self.unchecked = False
         for rel in sorted(self.pending):

@@ -199,14 +199,22 @@ def run_search_stage(records: Iterable[SearchRecord], out_dir: Path | None, conf
     return stats
 
 
+_LAST: dict[str, tuple[tuple[int, int], list[str]]] = {}  # state.json -> (its stat, outputs)
+
+
 def last_outputs(cache_dir: Path) -> list[str] | None:
     """Output paths the last successful run of the stage published, or None if unknown."""
     root = Path(cache_dir) / "search"
     try:
+        st = os.stat(root / "state.json")
+        seen = _LAST.get(str(root))
+        if seen is not None and seen[0] == (st.st_mtime_ns, st.st_size):
+            return seen[1]  # the preview asks after every save
         state = json.loads((root / "state.json").read_text())
         if state.get("format") != FORMAT:
             return None
         if isinstance(state.get("outputs"), list):  # (older state files: read the listings)
+            _LAST[str(root)] = ((st.st_mtime_ns, st.st_size), state["outputs"])
             return state["outputs"]
         rels = [f"{PAGEFIND_DIR}/{MANIFEST}"]
         for sid, key in state["shards"].items():
