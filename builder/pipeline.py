@@ -319,12 +319,13 @@ class Builder:
         preview defers the work (``defer``; ``search_pending`` then says it lags); otherwise
         the shards whose records changed are indexed again.
         """
-        from .search.collect import carry_index, index_site
+        from .search.published import carry_index
         stale = (changed is None or self.search_pending
                  or any(k.startswith(SEARCH_KEYS) for k in changed))
         if (defer or not stale) and carry_index(gen, cache_dir):
             self.search_pending = stale
             return []
+        from .search.collect import index_site
         warnings = index_site(site, gen, cache_dir, cancel=self.search_cancel).warnings
         self.search_pending = False
         return warnings

@@ -324,7 +324,7 @@ def test_put_receives_every_file_with_its_hash(tmp_path):
 
 
 def test_carry_index_keeps_the_last_published_files(tmp_path):
-    from builder.search.collect import carry_index
+    from builder.search.published import carry_index
 
     class Gen:
         def __init__(self, live):

@@ -21,7 +21,7 @@ from ..markdown import plain_text
 from ..model import Article, Site
 from ..render import long_date
 from .records import SearchRecord
-from .stage import SearchStats, last_outputs, run_search_stage
+from .stage import SearchStats, run_search_stage
 
 
 def article_text(article: Article) -> str:
@@ -95,17 +95,3 @@ def index_site(site: Site, gen, cache_dir: Path, *, text_of: Callable[[Article],
     return run_search_stage(records_for_site(site, text_of), None, site.config.search,
                             Path(cache_dir), language=site.config.language, put=put,
                             notify=notify, cancel=cancel)
-
-
-def carry_index(gen, cache_dir: Path) -> bool:
-    """Keep the live output's search files as they are, without looking at any record.
-
-    For a build the pipeline knows changed no article, topic or ``search:`` setting since the
-    last successful one: a few ms instead of building and hashing every record. Returns False (and carries nothing) when the cache cannot say which
-    files the index is, or the live output lacks one; then run :func:`index_site`.
-    """
-    rels = last_outputs(Path(cache_dir))
-    if rels is None or any(rel not in gen.live for rel in rels):
-        return False
-    gen.carry_many(rels)
-    return True

@@ -41,9 +41,7 @@ from .records import SearchRecord
 from .shards import Shard, plan
 from .service import PagefindError, close_index, open_index
 
-PAGEFIND_DIR = "pagefind"
-MANIFEST = "shards.json"
-FORMAT = 2
+from .published import FORMAT, MANIFEST, PAGEFIND_DIR, _listing
 """Bump when the documents or bundle layout change, so every cached bundle is rebuilt."""
 BATCH = 64
 """Records per pipe write when records are sent as AddFile requests."""
@@ -197,34 +195,6 @@ def run_search_stage(records: Iterable[SearchRecord], out_dir: Path | None, conf
     _drop_unused(bundles, set(keys.values()))
     stats.seconds = time.perf_counter() - started
     return stats
-
-
-_LAST: dict[str, tuple[tuple[int, int], list[str]]] = {}  # state.json -> (its stat, outputs)
-
-
-def last_outputs(cache_dir: Path) -> list[str] | None:
-    """Output paths the last successful run of the stage published, or None if unknown."""
-    root = Path(cache_dir) / "search"
-    try:
-        st = os.stat(root / "state.json")
-        seen = _LAST.get(str(root))
-        if seen is not None and seen[0] == (st.st_mtime_ns, st.st_size):
-            return seen[1]  # the preview asks after every save
-        state = json.loads((root / "state.json").read_text())
-        if state.get("format") != FORMAT:
-            return None
-        if isinstance(state.get("outputs"), list):  # (older state files: read the listings)
-            _LAST[str(root)] = ((st.st_mtime_ns, st.st_size), state["outputs"])
-            return state["outputs"]
-        rels = [f"{PAGEFIND_DIR}/{MANIFEST}"]
-        for sid, key in state["shards"].items():
-            listing = _listing(root / "bundles", key)
-            if listing is None:
-                return None
-            rels += [f"{PAGEFIND_DIR}/{sid}/{f[0]}" for f in listing["files"]]
-        return rels
-    except (OSError, ValueError, KeyError, TypeError, AttributeError):
-        return None
 
 
 def _replace_url(record: SearchRecord, url: str) -> SearchRecord:
@@ -420,17 +390,6 @@ def _write_pack(bundles: Path, key: str, files: list[dict]) -> dict:
 
 
 # ----------------------------------------------------------------------------- cache and output
-
-def _listing(bundles: Path, key: str) -> dict | None:
-    """A cached bundle's listing, if its pack is there whole; else None."""
-    try:
-        meta = json.loads((bundles / f"{key}.json").read_text())
-        if os.stat(bundles / f"{key}.pack").st_size != meta["size"]:
-            return None
-        return meta
-    except (OSError, ValueError, KeyError, TypeError):
-        return None
-
 
 def _atomic_write(path: Path, data: bytes) -> None:
     tmp = path.with_name(path.name + ".tmp")
