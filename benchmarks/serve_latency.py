@@ -85,8 +85,10 @@ def cli_start(site: Path) -> float:
                 return time.perf_counter() - t
         raise RuntimeError(f"briefs serve ended without serving (exit {proc.wait()})")
     finally:
+        # keep reading what it prints, or a full pipe would block it before it can stop
+        threading.Thread(target=proc.stderr.read, daemon=True).start()
         proc.send_signal(signal.SIGINT)
-        proc.wait(60)
+        proc.wait(120)
 
 
 def briefs_runs(site: Path, edits: int, pause: float = 0.3) -> dict:

@@ -286,10 +286,15 @@ class Builder:
                            template_times={k: (v, renderer.counts[k])
                                            for k, v in renderer.times.items()})
 
-    def prepare(self) -> int:
-        """Make the next build fast: bring the output's shadow copy up to date (preview)."""
+    def prepare(self) -> int | None:
+        """The preview, while idle: check the output folder (None: it was changed behind our
+        back, so build again: everything is rendered), then make the next build fast: bring
+        the output's shadow copy up to date (returns the files copied)."""
         if self._output is None:
             return 0
+        if not self._output.check_live():
+            self._state = None
+            return None
         if self._state is not None:  # ready for the first patched build
             self.dependents(self._state["deps"])
         if self._related is not None:

@@ -301,7 +301,8 @@ class Rebuilder:
             if self.prepare:  # while nobody has saved anything yet
                 self.prepare = False
                 try:
-                    self.builder.prepare()
+                    if self.builder.prepare() is None:
+                        self.request(None)  # the preview folder was tampered with: repair it
                 except Exception:  # only an optimisation: the next build works without it
                     pass
             if not self.wake.wait(0.2):

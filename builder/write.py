@@ -233,6 +233,8 @@ class Output:
         self._disowned = False
         self._shadow_checked = False
         """True once this object has checked the shadow against its record (or filled it)."""
+        self._live_unchecked = False
+        """True while the preview serves a folder whose record it has not checked yet."""
         self.state = self._load_state()
 
     def _shadow_location(self) -> Path:
@@ -273,7 +275,26 @@ class Output:
             return {}
         if self._disowned:  # a preview session: nobody else writes its folder
             return live
+        if not self.persist:
+            # The preview's own folder, inside the cache: its first build trusts the record
+            # and checks the folder once the editor is reading (check_live).
+            self._live_unchecked = True
+            return live
         return live if _verify(self.out_dir, live) else {}
+
+    def check_live(self) -> bool:
+        """The preview, while idle: True when the output folder holds what its record says
+        (or was already checked). False: the record is dropped, and the next build writes
+        every file again."""
+        if not self._live_unchecked:
+            return True
+        self._live_unchecked = False
+        live = self.state.get("live")
+        if live is None or _verify(self.out_dir, live):
+            return True
+        self.state["live"] = None
+        self.state["shadow"] = None
+        return False
 
     def begin(self) -> Generation:
         """Start filling the shadow with the next build."""
@@ -309,6 +330,7 @@ class Output:
             return False
         gen.complete(self.out_dir)
         self._shadow_checked = True  # checked and filled; after the swap it is the old live
+        self._live_unchecked = False  # the checked copy goes live
         old_live = self.state.get("live") if gen.live else None
         if self.out_dir.exists() or self.out_dir.is_symlink():
             if self.out_dir.is_symlink() or not self.out_dir.is_dir():

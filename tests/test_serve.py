@@ -124,6 +124,34 @@ def test_edit_reloads_and_errors_show_then_clear(preview):
         events.close()
 
 
+def test_warm_start_repairs_a_tampered_preview_folder(tmp_path):
+    """A second session trusts the preview folder's record to start fast, checks the folder
+    while idle, and builds again when someone changed it in between."""
+    site = Site(tmp_path / "site")
+    site.write("content/topics/t.md", topic("Aleppo offensive", starts="2024-11-30"))
+    site.write("content/articles/a.md", article("First report", "2024-12-01",
+                                                "Original text.", topics=["t"]))
+    first = Preview(site.root, port=0)
+    first.start()
+    first.stop()
+    page = site.root / ".briefs-cache/preview/articles/a/index.html"
+    assert b"Original text." in page.read_bytes()
+    page.write_text("vandalised")
+    (site.root / ".briefs-cache/preview/topics/t/index.html").unlink()
+    second = Preview(site.root, port=0)
+    second.start()
+    try:
+        deadline = time.monotonic() + 30
+        while time.monotonic() < deadline:
+            if b"Original text." in get(second.port, "/news/articles/a/")[2]:
+                break
+            time.sleep(0.1)
+        assert b"Original text." in get(second.port, "/news/articles/a/")[2]
+        assert get(second.port, "/news/topics/t/")[0] == 200
+    finally:
+        second.stop()
+
+
 def test_burst_of_saves_is_one_rebuild(preview):
     before = preview.rebuilder.builds
     for i in range(10):
