@@ -209,6 +209,8 @@ def test_phone_width_and_colour_schemes(browser, built, scheme):
         page.locator("details.search-filters > summary").click()
         page.locator(".search-facet label", has_text="Radio Coast").locator("input").check()
         page.wait_for_function("() => /source=Radio/.test(location.search)")
+        # the URL changes before the filtered results are drawn: wait for a highlighted word
+        page.locator(".search-result mark").first.wait_for()
         bg = page.evaluate("getComputedStyle(document.body).backgroundColor")
         mark = page.evaluate("getComputedStyle(document.querySelector('.search-result mark')).backgroundColor")
         if scheme == "dark":
