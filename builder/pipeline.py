@@ -415,7 +415,6 @@ class Builder:
             if stale and self.persist:
                 self._save_content()
             raise BuildError(problems)
-        self.edited = None
         if base is not None and base.config == config and not removed:
             patched = model.patch_site(
                 base, [(old, cached[ref.rel][2]) for old, ref in zip(before, todo)],
