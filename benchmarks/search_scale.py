@@ -6,7 +6,8 @@
 
 Reads the corpus's articles and topics into SearchRecords the way the pipeline does (front
 matter for the facets, the Markdown body flattened to plain text), then runs
-``run_search_stage`` cold (empty cache), and once more unchanged, and once with one article
+``run_search_stage`` cold (empty cache, files handed to the build's writer, which publishes
+them into an output folder on the same disk), and once more unchanged, and once with one article
 edited. Reports wall time, CPU time (this process + Pagefind processes), the peak of the summed
 RSS of the process tree (sampled every 0.1 s from /proc) and the largest single process
 (``ru_maxrss``). Loading the corpus is timed separately: the pipeline does that work anyway.
@@ -20,17 +21,20 @@ import os
 import re
 import resource
 import shutil
+import subprocess
 import sys
 import tempfile
 import threading
 import time
 from dataclasses import replace
 from pathlib import Path
+from types import SimpleNamespace
 
 import yaml
 
 sys.path.insert(0, str(Path(__file__).resolve().parents[1]))
 from builder.search import SearchConfig, SearchRecord, run_search_stage  # noqa: E402
+from builder.write import Output  # noqa: E402
 
 FRONT = re.compile(r"\A---\n(.*?)\n---\n", re.S)
 LINK = re.compile(r"\[([^\]]*)\]\([^)]*\)")
@@ -141,6 +145,30 @@ def measure(label, fn, sampler):
     return row
 
 
+def pagefind_cli(site: Path):
+    """``pagefind --site SITE`` with pagefind_bin's binary, as ../shared/bench/compare.py runs it."""
+    import pagefind_bin
+    folder = Path(pagefind_bin.__file__).parent
+    binary = next(folder / name for name in ("pagefind_extended", "pagefind")
+                  if (folder / name).is_file())
+    subprocess.run([str(binary), "--site", str(site)], check=True, stdout=subprocess.DEVNULL)
+    pages = json.loads((site / "pagefind" / "pagefind-entry.json").read_text())["languages"]
+    files = [f for f in (site / "pagefind").rglob("*") if f.is_file()]
+    return SimpleNamespace(shards=1, shards_built=1,
+                           indexed=sum(v["page_count"] for v in pages.values()),
+                           files=len(files), bytes=sum(f.stat().st_size for f in files))
+
+
+def into_output(records, out: Path, config, cache: Path):
+    """The stage as a build runs it: files go to the writer's shadow folder, which then
+    becomes ``out`` (builder.write.Output, the same writer as the pipeline's)."""
+    output = Output(out, cache)
+    gen = output.begin()
+    stats = run_search_stage(records, None, config, cache, language="en", put=gen.put_lazy)
+    output.finish(gen, "bench")
+    return stats
+
+
 def main(argv=None):
     ap = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
     ap.add_argument("site", type=Path)
@@ -150,6 +178,10 @@ def main(argv=None):
     ap.add_argument("--cache", type=Path, default=None)
     ap.add_argument("--json", type=Path, default=None, help="append result rows here")
     ap.add_argument("--cold-only", action="store_true", help="skip the unchanged and one-edit runs")
+    ap.add_argument("--pagefind-site", type=Path, default=None,
+                    help="before each cold run, time `pagefind --site DIR` (e.g. Hugo's output of "
+                         "the same corpus from ../shared/bench: WORK/nN-sSEED/out/hugo), "
+                         "the way the shared harness does, for a side-by-side ratio")
     args = ap.parse_args(argv)
 
     t0 = time.perf_counter()
@@ -166,11 +198,23 @@ def main(argv=None):
     rows = []
     try:
         for i in range(args.runs):
+            if args.pagefind_site:
+                shutil.rmtree(args.pagefind_site / "pagefind", ignore_errors=True)
+                os.sync()
+                rows.append(measure(f"pagefind-cli{i + 1}",
+                                    lambda: pagefind_cli(args.pagefind_site), sampler))
             shutil.rmtree(cache, ignore_errors=True)
             shutil.rmtree(out, ignore_errors=True)
             os.sync()
-            rows.append(measure(f"cold{i + 1}", lambda: run_search_stage(
-                records, out, config, cache, language="en"), sampler))
+            rows.append(measure(f"cold{i + 1}", lambda: into_output(
+                records, out, config, cache), sampler))
+        if args.pagefind_site:
+            ours = sorted(r["wall_s"] for r in rows if r["run"].startswith("cold"))
+            theirs = sorted(r["wall_s"] for r in rows if r["run"].startswith("pagefind-cli"))
+            print(json.dumps({"run": "ratio", "briefs_median_s": ours[len(ours) // 2],
+                              "pagefind_cli_median_s": theirs[len(theirs) // 2],
+                              "ratio": round(ours[len(ours) // 2] / theirs[len(theirs) // 2], 2)}),
+                  flush=True)
         if args.cold_only:
             return
         rows.append(measure("unchanged", lambda: run_search_stage(

@@ -12,7 +12,7 @@ from pathlib import Path
 
 import pytest
 
-from builder.errors import BuildError
+from builder.errors import BuildError, Diagnostic
 from builder.search import SearchConfig, SearchRecord, run_search_stage
 from builder.search.shards import plan
 
@@ -394,3 +394,48 @@ def test_missing_pagefind_binary_is_one_clear_error(tmp_path, monkeypatch):
     assert "\n" not in str(err.value)
     assert str(err.value).startswith("pagefind: search index failed: cannot start Pagefind")
     assert "pip install" in str(err.value)
+
+
+def test_each_bundle_reaches_the_writer_while_other_shards_index(tmp_path, monkeypatch):
+    """A built shard's files go to the writer at once: here the second shard's indexing waits
+    until the first shard's files have arrived, which could not happen if they came only at
+    the end."""
+    import asyncio
+    import threading
+    from builder.search import stage
+    first_files = threading.Event()
+    started: list[str] = []
+    real = stage._build_shard
+
+    async def build_shard(shard, *args):
+        started.append(shard.id)
+        if len(started) > 1:
+            assert await asyncio.to_thread(first_files.wait, 10), "no file reached the writer"
+        return await real(shard, *args)
+
+    monkeypatch.setattr(stage, "_build_shard", build_shard)
+    got: dict[str, str] = {}
+
+    def put(rel, h, read):
+        got[rel] = h
+        assert read()  # the bytes can be read during the call
+        first_files.set()
+
+    records = [rec(i, f"{2021 + i % 3}-03-0{1 + i % 5}") for i in range(30)]
+    stats = run_search_stage(records, None, SearchConfig(shard_size=10, jobs=1),
+                             tmp_path / "cache", language="en", put=put)
+    assert len(started) == stats.shards == 3
+    assert set(got) == {rel for rel, _, _ in stats.outputs}
+    assert list(got)[-1] == "pagefind/shards.json"  # the manifest last, once all exist
+
+
+def test_a_writer_failure_stops_the_indexing(tmp_path):
+    def put(rel, h, read):
+        raise BuildError(Diagnostic("pagefind/x", None, None, "disk full"))
+
+    records = [rec(i, f"{2021 + i % 3}-03-0{1 + i % 5}") for i in range(30)]
+    with pytest.raises(BuildError):
+        run_search_stage(records, None, SearchConfig(shard_size=10, jobs=1),
+                         tmp_path / "cache", language="en", put=put)
+    # the shards that were not indexed yet were not indexed after all
+    assert len(list((tmp_path / "cache" / "search" / "bundles").glob("*.pack"))) < 3

@@ -24,6 +24,7 @@ import asyncio
 import hashlib
 import json
 import os
+import queue
 import re
 import shutil
 import tempfile
@@ -135,22 +136,34 @@ def run_search_stage(records: Iterable[SearchRecord], out_dir: Path | None, conf
     check_cancel()
     stats.shards_reused = len(shards) - len(todo)
 
-    if todo:
+    # With a writer (``put``: the pipeline's shadow folder, live only once the build is done),
+    # each bundle is handed over as soon as it exists, while Pagefind still indexes the others;
+    # into a bare ``out_dir`` nothing is copied before every shard has been built.
+    published: set[str] = set()
+
+    def publish(s: Shard) -> None:
+        if put is not None:
+            _publish_shard(put, bundles, keys[s.id], listings[keys[s.id]], s.id)
+            published.add(s.id)
+
+    building = {s.id for s in todo}
+
+    def publish_reused() -> None:
+        for s in shards:
+            if s.id not in building:
+                publish(s)
+
+    if not todo:
+        publish_reused()
+    else:
         t = time.perf_counter()
         if notify:
             notify(f"search: indexing {sum(len(s.records) for s in todo):,} records "
                    f"in {len(todo)} of {len(shards)} bundle(s)")
         jobs = config.jobs or max(1, min(2, os.cpu_count() or 1))
-        try:
-            built = _run(_build_all(todo, keys, bundles, lang, config.max_chars, jobs,
-                                    cancel))
-        except (PagefindError, OSError) as exc:
-            hint = getattr(exc, "hint", None) or (
-                "the previous site is unchanged; run the build again, "
-                "or set `search: {enabled: false}` to build without search")
-            raise BuildError(Diagnostic(PAGEFIND_DIR, None, None,
-                                        f"search index failed: {exc}", hint)) from None
-        for sid, (listing, cut) in built.items():
+        by_id = {s.id: s for s in todo}
+
+        def built(sid: str, listing: dict, cut: list[str]) -> None:
             listings[keys[sid]] = listing
             for url in cut:
                 stats.warnings.append(Diagnostic(url, None, None,
@@ -158,10 +171,21 @@ def run_search_stage(records: Iterable[SearchRecord], out_dir: Path | None, conf
                                                  "search indexes only its beginning",
                                                  "raise search.max_chars to index more",
                                                  severity="warning"))
+            publish(by_id[sid])
+
+        try:
+            _run_shards(todo, keys, bundles, lang, config.max_chars, jobs, cancel, built,
+                        meanwhile=publish_reused)
+        except (PagefindError, OSError) as exc:
+            hint = getattr(exc, "hint", None) or (
+                "the previous site is unchanged; run the build again, "
+                "or set `search: {enabled: false}` to build without search")
+            raise BuildError(Diagnostic(PAGEFIND_DIR, None, None,
+                                        f"search index failed: {exc}", hint)) from None
         stats.shards_built = len(todo)
         stats.index_seconds = time.perf_counter() - t
 
-    # Publish: the manifest, then every bundle, newest shard first.
+    # The manifest (which bundles exist, newest first) is the last file handed over.
     shard_list = []
     for s in shards:
         pages = listings[keys[s.id]]["pages"]
@@ -178,16 +202,12 @@ def run_search_stage(records: Iterable[SearchRecord], out_dir: Path | None, conf
     stats.files = len(outputs)
     stats.bytes = sum(size for _, _, size in outputs)
 
-    if put is not None or out_dir is not None:
-        target = put or _Copier(Path(out_dir))
-        target(outputs[0][0], outputs[0][1], lambda: manifest)
+    target = put or (_Copier(Path(out_dir)) if out_dir is not None else None)
+    if target is not None:
         for s in shards:
-            key = keys[s.id]
-            with open(bundles / f"{key}.pack", "rb") as pack:
-                fd = pack.fileno()
-                for rel, h, offset, size in listings[key]["files"]:
-                    target(f"{PAGEFIND_DIR}/{s.id}/{rel}", h,
-                           lambda fd=fd, offset=offset, size=size: os.pread(fd, size, offset))
+            if s.id not in published:
+                _publish_shard(target, bundles, keys[s.id], listings[keys[s.id]], s.id)
+        target(outputs[0][0], outputs[0][1], lambda: manifest)
 
     _atomic_write(root / "state.json",
                   json.dumps({"format": FORMAT, "shards": keys,
@@ -195,6 +215,15 @@ def run_search_stage(records: Iterable[SearchRecord], out_dir: Path | None, conf
     _drop_unused(bundles, set(keys.values()))
     stats.seconds = time.perf_counter() - started
     return stats
+
+
+def _publish_shard(target: PutFile, bundles: Path, key: str, listing: dict, sid: str) -> None:
+    """Hand one shard's files to ``target``, reading them from the shard's pack on demand."""
+    with open(bundles / f"{key}.pack", "rb") as pack:
+        fd = pack.fileno()
+        for rel, h, offset, size in listing["files"]:
+            target(f"{PAGEFIND_DIR}/{sid}/{rel}", h,
+                   lambda fd=fd, offset=offset, size=size: os.pread(fd, size, offset))
 
 
 def _replace_url(record: SearchRecord, url: str) -> SearchRecord:
@@ -218,26 +247,45 @@ def shard_key(shard: Shard, lang: str, max_chars: int, version: str) -> str:
 
 # ----------------------------------------------------------------------------- building
 
-def _run(coro):
-    """Run a coroutine to completion on a loop of its own, in a thread of its own.
+def _run_shards(todo: list[Shard], keys: dict[str, str], bundles: Path, lang: str,
+                max_chars: int, jobs: int, cancel: threading.Event | None,
+                built: Callable[[str, dict, list[str]], None],
+                meanwhile: Callable[[], None] = lambda: None) -> None:
+    """Index ``todo`` and call ``built(shard id, listing, cut URLs)`` for each shard as it is
+    done, in the caller's thread, while the other shards are still being indexed; the caller's
+    thread runs ``meanwhile()`` first, once Pagefind has started.
 
-    The caller's thread is left alone: it may run an event loop already (``briefs serve``),
-    or hold one that asyncio.run would unset on exit (Playwright's sync API does).
+    Pagefind is driven by an event loop of its own in a thread of its own: the caller's thread
+    may run a loop already (``briefs serve``), or hold one that asyncio.run would unset on exit
+    (Playwright's sync API does). An exception from ``built`` stops the indexing.
     """
+    results: queue.SimpleQueue = queue.SimpleQueue()
+    stop = threading.Event()
     box: dict = {}
 
     def target():
         try:
-            box["value"] = asyncio.run(coro)
+            asyncio.run(_build_all(todo, keys, bundles, lang, max_chars, jobs,
+                                   lambda: stop.is_set() or (cancel is not None and cancel.is_set()),
+                                   results.put))
         except BaseException as exc:  # re-raised in the caller's thread
             box["error"] = exc
+        finally:
+            results.put(None)
 
     thread = threading.Thread(target=target, name="briefs-search")
     thread.start()
-    thread.join()
+    try:
+        meanwhile()
+        while (item := results.get()) is not None:
+            built(*item)
+    except BaseException:
+        stop.set()
+        raise
+    finally:
+        thread.join()
     if "error" in box:
         raise box["error"]
-    return box["value"]
 
 
 class SearchCancelled(Exception):
@@ -246,45 +294,63 @@ class SearchCancelled(Exception):
 
 
 async def _build_all(todo: list[Shard], keys: dict[str, str], bundles: Path, lang: str,
-                     max_chars: int, jobs: int, cancel: threading.Event | None = None
-                     ) -> dict[str, tuple[dict, list[str]]]:
-    """Index shards, ``jobs`` at a time, biggest first.
-
-    Returns shard id -> (listing, URLs whose text was cut)."""
+                     max_chars: int, jobs: int, stopped: Callable[[], bool],
+                     done: Callable[[tuple[str, dict, list[str]]], None]) -> None:
+    """Index shards, ``jobs`` at a time, biggest first; ``done((id, listing, cut URLs))`` as
+    each one is stored. Raises :class:`SearchCancelled` once ``stopped()`` is true."""
     gate = asyncio.Semaphore(jobs)
     order = sorted(todo, key=lambda s: -len(s.records))
+    sweeper = _Sweeper()
 
     async def one(shard: Shard):
         async with gate:
-            return shard.id, await _build_shard(shard, bundles, keys[shard.id], lang, max_chars)
+            listing, cut = await _build_shard(shard, bundles, keys[shard.id], lang, max_chars,
+                                              sweeper)
+            done((shard.id, listing, cut))
 
     async def cancelled():
-        while not cancel.is_set():
+        while not stopped():
             await asyncio.sleep(0.05)
 
     tasks = [asyncio.ensure_future(one(s)) for s in order]
     everything = asyncio.gather(*tasks)
     # Mark its outcome as seen: after a cancel nobody awaits it, and asyncio would complain.
     everything.add_done_callback(lambda f: f.cancelled() or f.exception())
-    watcher = asyncio.ensure_future(cancelled()) if cancel is not None else None
+    watcher = asyncio.ensure_future(cancelled())
     try:
-        if watcher is not None:
-            await asyncio.wait({everything, watcher}, return_when=asyncio.FIRST_COMPLETED)
-            if watcher.done():
-                raise SearchCancelled("search indexing cancelled")
-        return dict(await everything)
+        await asyncio.wait({everything, watcher}, return_when=asyncio.FIRST_COMPLETED)
+        if watcher.done():
+            raise SearchCancelled("search indexing cancelled")
+        await everything
+        sweeper.join()  # no scratch files are left behind by a finished build
     except BaseException:
         for t in tasks:
             t.cancel()
         await asyncio.gather(*tasks, return_exceptions=True)
         raise
     finally:
-        if watcher is not None:
-            watcher.cancel()
+        watcher.cancel()
+
+
+class _Sweeper:
+    """Removes scratch folders in the background (thousands of small files), while Pagefind
+    indexes the next shard; ``join()`` waits for them."""
+
+    def __init__(self):
+        self.threads: list[threading.Thread] = []
+
+    def remove(self, path: Path) -> None:
+        thread = threading.Thread(target=shutil.rmtree, args=(path, True), daemon=True)
+        thread.start()
+        self.threads.append(thread)
+
+    def join(self) -> None:
+        for thread in self.threads:
+            thread.join()
 
 
 async def _build_shard(shard: Shard, bundles: Path, key: str, lang: str,
-                       max_chars: int) -> tuple[dict, list[str]]:
+                       max_chars: int, sweeper: _Sweeper) -> tuple[dict, list[str]]:
     cut_urls: list[str] = []
     scratch = Path(tempfile.mkdtemp(prefix=f"briefs-search-{shard.id}-", dir=_scratch_root(bundles)))
     try:
@@ -324,11 +390,8 @@ async def _build_shard(shard: Shard, bundles: Path, key: str, lang: str,
             # Cancelled (a new save in the preview): kill Pagefind rather than wait for it.
             await close_index(index, kill=asyncio.current_task().cancelling() > 0)
     finally:
-        if asyncio.current_task().cancelling():
-            # thousands of small files: the preview's next build need not wait for them
-            threading.Thread(target=shutil.rmtree, args=(scratch, True), daemon=True).start()
-        else:
-            shutil.rmtree(scratch, ignore_errors=True)
+        # A cancelled build (the preview's next save) does not wait for this.
+        sweeper.remove(scratch)
     listing = _write_pack(bundles, key, files)
     # Pagefind leaves out a page with no words at all (a title of symbols, no body), so a
     # bundle may hold fewer pages than records; more would mean records got mixed up.
