@@ -96,15 +96,20 @@ def build(site_dir: Path, out_dir: Path | None, drafts: bool, future: bool,
       briefs build --base-url https://user.github.io/briefs/
       briefs build --no-search --profile     # where does the time go?
     """
-    from . import report
-    from .pipeline import BuildOptions, build as run_build
+    from . import report, stamp
+    from .options import BuildOptions
 
     options = BuildOptions(out_dir=out_dir, drafts=drafts, future=future, base_url=base_url,
                            related=not no_related, search=not no_search, incremental=not clean)
     bar = _progress_bar() if not quiet and sys.stderr.isatty() and not os.environ.get("CI") else None
+    notify = lambda m: click.echo(m, err=True)  # noqa: E731
     try:
-        result = run_build(site_dir, options, notify=lambda m: click.echo(m, err=True),
-                           progress=bar.update if bar else None)
+        # Nothing changed since the last build? Then the pipeline is not even loaded.
+        result = stamp.check(site_dir, options, notify)
+        if result is None:
+            from .pipeline import build as run_build
+            result = run_build(site_dir, options, notify=notify,
+                               progress=bar.update if bar else None)
     except BuildError as exc:
         if bar:
             bar.close()

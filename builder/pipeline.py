@@ -13,7 +13,6 @@ is enough work for that to pay.
 
 from __future__ import annotations
 
-import fcntl
 import hashlib
 import multiprocessing
 import os
@@ -21,59 +20,19 @@ import secrets
 import threading
 import time
 from collections import Counter
-from contextlib import contextmanager
-from dataclasses import dataclass, field
 from datetime import datetime, timezone
 from pathlib import Path
 from typing import Any, Callable
 
-from . import cache, content, deps, model, sources, views
+from . import cache, content, deps, model, report, sources, stamp, views
 from .config import CONFIG_FILE, SiteConfig, load_config
 from .errors import BuildError, Diagnostic
+from .options import CACHE_DIR, BuildOptions, BuildResult, build_lock  # noqa: F401 (re-exported)
 from .relate import RelatedStage
 from .render import THEME, Renderer
 from .write import Generation, Output
 
-CACHE_DIR = ".briefs-cache"
 PARALLEL_MIN = 400  # below this many items, worker processes cost more than they save
-
-
-@dataclass
-class BuildOptions:
-    out_dir: Path | None = None
-    """Output folder; default ``<site>/public``."""
-    drafts: bool = False
-    future: bool = False
-    base_url: str | None = None
-    related: bool = True
-    search: bool = True
-    jobs: int | None = None
-    """Worker processes; default: one per core."""
-    now: datetime | None = None
-    """The moment that decides what is "future" (default: now)."""
-    incremental: bool = True
-    """Reuse the cache and the previous output; False renders everything."""
-
-
-@dataclass
-class BuildResult:
-    config: SiteConfig
-    site: model.Site
-    out_dir: Path
-    pages_by_kind: Counter
-    files: int
-    timings: dict[str, float]
-    warnings: list[Diagnostic] = field(default_factory=list)
-    rendered: int = 0
-    """Outputs rendered by this build (the rest were carried over)."""
-    parsed: int = 0
-    """Content files read and parsed (the rest came from the cache)."""
-    changed: int = 0
-    """Output files whose content differs from the previous build (added or changed)."""
-    removed: int = 0
-    """Output files of the previous build that this one no longer has."""
-    template_times: dict[str, tuple[float, int]] = field(default_factory=dict)
-    """Template (or output kind) -> (seconds spent rendering, outputs rendered)."""
 
 
 class Timer:
@@ -85,30 +44,6 @@ class Timer:
         now = time.perf_counter()
         self.timings[stage] = self.timings.get(stage, 0.0) + now - self._last
         self._last = now
-
-
-@contextmanager
-def exclusive(lock_file: Path, waiting: str, notify: Callable[[str], None] | None = None):
-    """Hold an exclusive lock on ``lock_file``; if another process holds it, say ``waiting``
-    and wait for it (used by builds and publishes: they never interleave)."""
-    lock_file.parent.mkdir(parents=True, exist_ok=True)
-    with open(lock_file, "a+") as fh:
-        try:
-            fcntl.flock(fh, fcntl.LOCK_EX | fcntl.LOCK_NB)
-        except BlockingIOError:
-            if notify:
-                notify(waiting)
-            fcntl.flock(fh, fcntl.LOCK_EX)
-        try:
-            yield
-        finally:
-            fcntl.flock(fh, fcntl.LOCK_UN)
-
-
-def build_lock(site_root: Path, notify: Callable[[str], None] | None = None):
-    """One build per site at a time: a second one waits for the first (never interleaves)."""
-    return exclusive(site_root / CACHE_DIR / "build.lock",
-                     "another build of this site is running; waiting for it to finish", notify)
 
 
 class Builder:
@@ -171,14 +106,16 @@ class Builder:
         options = self.options
         timer = Timer()
         config = load_config(self.site_dir, base_url=options.base_url)
-        out_dir = Path(options.out_dir) if options.out_dir else config.root / "public"
-        out_dir = out_dir if out_dir.is_absolute() else Path.cwd() / out_dir
+        out_dir = stamp.out_dir_of(config, options)
         jobs = options.jobs or os.cpu_count() or 1
         now = options.now or datetime.now(timezone.utc)
         cache_dir = config.root / CACHE_DIR
         timer.lap("config")
         with build_lock(config.root, self.notify):
+            if self.persist:
+                stamp.forget(config, out_dir)
             site, parsed = self.load_site(config, jobs, now, cache_dir, changed_paths)
+            inputs = stamp.fingerprint(config, self._refs) if self.persist and self._refs else None
             timer.lap("content")
             related = None
             if config.related.enabled and options.related:
@@ -277,14 +214,17 @@ class Builder:
             self._site_in_state = True
             self._state_path = state_path
             timer.lap("write")
-        kinds = Counter(s.kind for s in specs)
-        kinds["article"] += len(planner.carried)
-        return BuildResult(config, site, out_dir, +kinds,
-                           len(gen.hashes), timer.timings, list(site.warnings) + stage_warnings,
-                           rendered=len(todo), parsed=parsed, changed=len(changed_files),
-                           removed=len(removed),
-                           template_times={k: (v, renderer.counts[k])
-                                           for k, v in renderer.times.items()})
+            kinds = Counter(s.kind for s in specs)
+            kinds["article"] += len(planner.carried)
+            result = BuildResult(config, site, out_dir, +kinds, len(gen.hashes), timer.timings,
+                                 list(site.warnings) + stage_warnings, rendered=len(todo),
+                                 parsed=parsed, changed=len(changed_files), removed=len(removed),
+                                 template_times={k: (v, renderer.counts[k])
+                                                 for k, v in renderer.times.items()},
+                                 overview=report.overview(site))
+            if self.persist:
+                stamp.save(config, options, out_dir, inputs, live_id, site.next_due, result)
+        return result
 
     def prepare(self) -> int | None:
         """The preview, while idle: check the output folder (None: it was changed behind our

@@ -41,7 +41,8 @@ from . import __version__
 from .check import CheckReport, check_output
 from .config import SiteConfig
 from .errors import BuildError, Diagnostic
-from .pipeline import CACHE_DIR, BuildOptions, BuildResult, build, exclusive
+from .options import exclusive
+from .pipeline import CACHE_DIR, BuildOptions, BuildResult, build
 
 PUBLISH_DIR = "publish"
 """Under ``.briefs-cache/``: the production build (``site/``), lock and temporary index."""

@@ -6,12 +6,16 @@ The CLI prints these lines; nothing here writes anywhere.
 from __future__ import annotations
 
 from .model import Site
-from .pipeline import BuildResult
+from .options import BuildResult, Overview
 
 KIND_ORDER = ["article", "topic", "tag", "source", "archive-month", "archive-year", "page",
               "home", "topics", "tags", "sources", "archive", "search", "404", "feed",
               "topic-feed", "sitemap", "robots"]
 EXAMPLES = 3
+
+
+def overview(site: Site) -> Overview:
+    return Overview(len(site.articles), len(site.topics), site.hidden, content_warnings(site))
 
 
 def content_warnings(site: Site) -> list[tuple[str, list[str]]]:
@@ -33,20 +37,25 @@ def content_warnings(site: Site) -> list[tuple[str, list[str]]]:
 
 
 def summary(result: BuildResult, shown_out: str, *, verbose: bool = False) -> list[str]:
-    site = result.site
+    view = result.overview or overview(result.site)
     total = sum(result.timings.values())
     kinds = sorted(result.pages_by_kind.items(),
                    key=lambda kv: (KIND_ORDER.index(kv[0]) if kv[0] in KIND_ORDER else 99, kv[0]))
+    hidden = (f"; {view.hidden:,} drafts or future articles left out" if view.hidden else "")
+    if result.up_to_date:
+        this = ("  this build: nothing changed since the last one (inputs and output checked), "
+                "nothing written" + hidden)
+    else:
+        this = (f"  this build: {result.parsed:,} files parsed, {result.rendered:,} outputs "
+                f"rendered, {result.changed:,} changed, {result.removed:,} removed" + hidden)
     lines = [
-        f"built {len(site.articles):,} articles, {len(site.topics):,} topics into {shown_out} "
+        f"built {view.articles:,} articles, {view.topics:,} topics into {shown_out} "
         f"in {total:.2f} s",
         "  pages: " + ", ".join(f"{n:,} {k}" for k, n in kinds),
-        f"  this build: {result.parsed:,} files parsed, {result.rendered:,} outputs rendered, "
-        f"{result.changed:,} changed, {result.removed:,} removed"
-        + (f"; {site.hidden:,} drafts or future articles left out" if site.hidden else ""),
+        this,
         "  time: " + " · ".join(f"{stage} {seconds:.2f}" for stage, seconds in result.timings.items()),
     ]
-    for what, examples in content_warnings(site):
+    for what, examples in view.notes:
         shown = examples if verbose else examples[:EXAMPLES]
         more = "" if verbose or len(examples) <= EXAMPLES else ", … (--verbose lists all)"
         lines.append(f"  note: {what}: {', '.join(shown)}{more}")
