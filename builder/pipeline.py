@@ -220,9 +220,9 @@ class Builder:
                                  list(site.warnings) + stage_warnings, rendered=len(todo),
                                  parsed=parsed, changed=len(changed_files), removed=len(removed),
                                  template_times={k: (v, renderer.counts[k])
-                                                 for k, v in renderer.times.items()},
-                                 overview=report.overview(site))
-            if self.persist:
+                                                 for k, v in renderer.times.items()})
+            if self.persist:  # (the preview saves no stamp: its folder is its own)
+                result.overview = report.overview(site)
                 stamp.save(config, options, out_dir, inputs, live_id, site.next_due, result)
         return result
 

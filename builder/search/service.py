@@ -169,6 +169,11 @@ class FastPagefindService(PagefindService):
             for task in (self._poll_task, self._stderr_task):
                 if task is not None:
                     task.cancel()
+            # Close the pipes now, while the loop runs: a wait cut short by a second cancel
+            # would leave that to the garbage collector, after the loop has closed.
+            transport = getattr(self._backend, "_transport", None)
+            if transport is not None:
+                transport.close()
 
 
 def _one_line(text: str) -> str:

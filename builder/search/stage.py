@@ -162,15 +162,11 @@ def run_search_stage(records: Iterable[SearchRecord], out_dir: Path | None, conf
                    f"in {len(todo)} of {len(shards)} bundle(s)")
         jobs = config.jobs or max(1, min(2, os.cpu_count() or 1))
         by_id = {s.id: s for s in todo}
+        cut_urls: dict[str, list[str]] = {}
 
         def built(sid: str, listing: dict, cut: list[str]) -> None:
             listings[keys[sid]] = listing
-            for url in cut:
-                stats.warnings.append(Diagnostic(url, None, None,
-                                                 f"body longer than {config.max_chars:,} characters; "
-                                                 "search indexes only its beginning",
-                                                 "raise search.max_chars to index more",
-                                                 severity="warning"))
+            cut_urls[sid] = cut
             publish(by_id[sid])
 
         try:
@@ -182,6 +178,13 @@ def run_search_stage(records: Iterable[SearchRecord], out_dir: Path | None, conf
                 "or set `search: {enabled: false}` to build without search")
             raise BuildError(Diagnostic(PAGEFIND_DIR, None, None,
                                         f"search index failed: {exc}", hint)) from None
+        for s in todo:  # in shard order, whichever finished first
+            for url in cut_urls[s.id]:
+                stats.warnings.append(Diagnostic(url, None, None,
+                                                 f"body longer than {config.max_chars:,} characters; "
+                                                 "search indexes only its beginning",
+                                                 "raise search.max_chars to index more",
+                                                 severity="warning"))
         stats.shards_built = len(todo)
         stats.index_seconds = time.perf_counter() - t
 
