@@ -105,6 +105,8 @@ class Builder:
     def _build(self, defer_search: bool, changed_paths: set[str] | None) -> BuildResult:
         options = self.options
         timer = Timer()
+        seen_at = time.time_ns()  # before any input is looked at (see stamp.fingerprint)
+        settings = stamp.settings(self.site_dir) if self.persist else None
         config = load_config(self.site_dir, base_url=options.base_url)
         out_dir = stamp.out_dir_of(config, options)
         jobs = options.jobs or os.cpu_count() or 1
@@ -115,7 +117,8 @@ class Builder:
             if self.persist:
                 stamp.forget(config, out_dir)
             site, parsed = self.load_site(config, jobs, now, cache_dir, changed_paths)
-            inputs = stamp.fingerprint(config, self._refs) if self.persist and self._refs else None
+            inputs = (stamp.fingerprint(config, settings, self._refs, seen_at)
+                      if self.persist and self._refs else None)
             timer.lap("content")
             related = None
             if config.related.enabled and options.related:
@@ -223,7 +226,7 @@ class Builder:
                                                  for k, v in renderer.times.items()})
             if self.persist:  # (the preview saves no stamp: its folder is its own)
                 result.overview = report.overview(site)
-                stamp.save(config, options, out_dir, inputs, live_id, site.next_due, result)
+                stamp.save(config, options, out_dir, inputs, live_id, now, site.next_due, result)
         return result
 
     def prepare(self) -> int | None:

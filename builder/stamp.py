@@ -7,9 +7,10 @@ fingerprint from file metadata, without parsing or loading anything else. It ski
 when all of these hold:
 
 - the fingerprint is the same: ``site.yaml`` (its bytes), every content file, site template and
-  static file, and briefs' own code and theme (path, size and modification time of each);
+  static file, and briefs' own code and theme (path, size and modification time of each), the
+  Python running it and its installed packages;
 - the build is asked the same thing (output folder, base URL, drafts, future, related, search);
-- no future article has come due since;
+- no future article has come due since (and the clock has not gone back);
 - the output folder still is the generation the stamp names, every file with the recorded
   size and modification time (the same check an incremental build makes before it trusts it).
 
@@ -61,26 +62,16 @@ def request_key(config: SiteConfig, options: BuildOptions, out_dir: Path) -> tup
             options.related, options.search)
 
 
-def fingerprint(config: SiteConfig, refs: list[sources.SourceRef]) -> str | None:
-    """Hash of the metadata of every input: ``refs`` (the content files, as the content stage
-    found them), site.yaml's bytes, the site's templates and static files, briefs' code.
-    None when a file cannot be read (the build will say what is wrong) or was modified less
-    than ``SETTLE_NS`` ago."""
-    settled = time.time_ns() - SETTLE_NS
-    h = hashlib.blake2b(digest_size=16)
+def settings(site_dir: Path) -> tuple[bytes, int] | None:
+    """``site.yaml`` as a build is about to read it: (hash of its bytes, modification time).
+    Taken before the configuration is loaded, so the stamp never names settings newer than
+    the ones the build used."""
+    path = Path(site_dir) / CONFIG_FILE
     try:
-        h.update((config.root / CONFIG_FILE).read_bytes())
-        h.update(f"\0{sys.version}\0{sys.executable}\n".encode())
-        latest = os.stat(config.root / CONFIG_FILE).st_mtime_ns
-        for ref in refs:
-            h.update(f"{ref.rel}\0{ref.mtime_ns}\0{ref.size}\n".encode())
-            latest = max(latest, ref.mtime_ns)
-        for label, folder in (("templates", config.root / "templates"),
-                              ("static", config.root / "static"), ("briefs", PACKAGE)):
-            latest = max(latest, _tree(h, label, folder))
+        st = os.stat(path)
+        return hashlib.blake2b(path.read_bytes(), digest_size=16).digest(), st.st_mtime_ns
     except OSError:
         return None
-    return h.hexdigest() if latest < settled else None
 
 
 def _tree(h, label: str, folder: Path) -> int:
@@ -98,15 +89,55 @@ def _tree(h, label: str, folder: Path) -> int:
     return latest
 
 
+def _code() -> tuple[bytes, int]:
+    """briefs' own files, the Python running it and its installed packages (the mtime of a
+    site-packages folder changes whenever a package is installed, upgraded or removed)."""
+    h = hashlib.blake2b(f"{sys.version}\0{sys.executable}\n".encode(), digest_size=16)
+    latest = _tree(h, "briefs", PACKAGE)
+    for entry in sys.path:
+        if entry.endswith(("site-packages", "dist-packages")) and os.path.isdir(entry):
+            mtime = os.stat(entry).st_mtime_ns
+            h.update(f"{entry}\0{mtime}\n".encode())
+            latest = max(latest, mtime)
+    return h.digest(), latest
+
+
+CODE = _code()
+"""Taken when briefs starts, before the rest of it is imported: the code that runs."""
+
+
+def fingerprint(config: SiteConfig, seen: tuple[bytes, int] | None,
+                refs: list[sources.SourceRef], seen_at: int) -> str | None:
+    """Hash of the metadata of every input: site.yaml (``seen``, from :func:`settings`), the
+    content files (``refs``, as the content stage found them), the site's templates and static
+    files, and ``CODE``. None when a file cannot be read (the build will say what is wrong) or
+    was modified less than ``SETTLE_NS`` before ``seen_at`` (``time.time_ns()`` taken before
+    any of them was looked at)."""
+    if seen is None:
+        return None
+    h = hashlib.blake2b(seen[0] + CODE[0], digest_size=16)
+    latest = max(seen[1], CODE[1])
+    try:
+        for ref in refs:
+            h.update(f"{ref.rel}\0{ref.mtime_ns}\0{ref.size}\n".encode())
+            latest = max(latest, ref.mtime_ns)
+        for label, folder in (("templates", config.root / "templates"),
+                              ("static", config.root / "static")):
+            latest = max(latest, _tree(h, label, folder))
+    except OSError:
+        return None
+    return h.hexdigest() if latest < seen_at - SETTLE_NS else None
+
+
 def save(config: SiteConfig, options: BuildOptions, out_dir: Path, inputs: str | None,
-         live_id: str, next_due: datetime | None, result: BuildResult) -> None:
+         live_id: str, now: datetime, next_due: datetime | None, result: BuildResult) -> None:
     """Called by the pipeline after a successful build, ``inputs`` being the fingerprint taken
-    as the build read its inputs."""
+    as the build read its inputs and ``now`` the moment that decided what was future."""
     if inputs is None:
         return
     cache.save(stamp_path(config, out_dir), ("stamp", 1), {
         "request": request_key(config, options, out_dir), "inputs": inputs, "live_id": live_id,
-        "next_due": next_due, "pages_by_kind": dict(result.pages_by_kind),
+        "now": now, "next_due": next_due, "pages_by_kind": dict(result.pages_by_kind),
         "files": result.files, "warnings": result.warnings, "overview": result.overview})
 
 
@@ -121,9 +152,10 @@ def forget(config: SiteConfig, out_dir: Path) -> None:
 def check(site_dir: Path, options: BuildOptions,
           notify: Callable[[str], None] | None = None) -> BuildResult | None:
     """The last build's result, if nothing changed since it; else None (build as usual)."""
-    started = time.perf_counter()
+    started, seen_at = time.perf_counter(), time.time_ns()
     if not options.incremental:
         return None
+    seen = settings(site_dir)
     config = load_config(site_dir, base_url=options.base_url)
     out_dir = out_dir_of(config, options)
     path = stamp_path(config, out_dir)
@@ -134,10 +166,10 @@ def check(site_dir: Path, options: BuildOptions,
         if not isinstance(stamp, dict) or stamp["request"] != request_key(config, options, out_dir):
             return None
         now = options.now or datetime.now(timezone.utc)
-        if stamp["next_due"] is not None and now >= stamp["next_due"]:
-            return None
+        if now < stamp["now"] or (stamp["next_due"] is not None and now >= stamp["next_due"]):
+            return None  # (a clock set back, or a future article come due)
         refs, problems = sources.discover(config.root)
-        if problems or fingerprint(config, refs) != stamp["inputs"]:
+        if problems or fingerprint(config, seen, refs, seen_at) != stamp["inputs"]:
             return None
         output = Output(out_dir, config.root / CACHE_DIR)
         if output.live_id != stamp["live_id"] or not output.live_manifest():

@@ -429,13 +429,30 @@ def test_each_bundle_reaches_the_writer_while_other_shards_index(tmp_path, monke
     assert list(got)[-1] == "pagefind/shards.json"  # the manifest last, once all exist
 
 
-def test_a_writer_failure_stops_the_indexing(tmp_path):
+def test_a_writer_failure_stops_the_indexing(tmp_path, monkeypatch):
+    """The first shard's files reach a writer that fails: the shards still waiting to be
+    indexed are dropped at once, and nothing of them is cached."""
+    import asyncio
+    import time
+    from builder.search import stage
+    real = stage._build_shard
+    started: list[str] = []
+
+    async def build_shard(shard, *args):
+        started.append(shard.id)
+        if len(started) > 1:
+            await asyncio.sleep(60)  # would be indexed long after the failure
+        return await real(shard, *args)
+
+    monkeypatch.setattr(stage, "_build_shard", build_shard)
+
     def put(rel, h, read):
         raise BuildError(Diagnostic("pagefind/x", None, None, "disk full"))
 
     records = [rec(i, f"{2021 + i % 3}-03-0{1 + i % 5}") for i in range(30)]
-    with pytest.raises(BuildError):
-        run_search_stage(records, None, SearchConfig(shard_size=10, jobs=1),
+    begun = time.monotonic()
+    with pytest.raises(BuildError, match="disk full"):
+        run_search_stage(records, None, SearchConfig(shard_size=10, jobs=2),
                          tmp_path / "cache", language="en", put=put)
-    # the shards that were not indexed yet were not indexed after all
-    assert len(list((tmp_path / "cache" / "search" / "bundles").glob("*.pack"))) < 3
+    assert time.monotonic() - begun < 30
+    assert len(list((tmp_path / "cache" / "search" / "bundles").glob("*.pack"))) == 1

@@ -256,7 +256,7 @@ def _run_shards(todo: list[Shard], keys: dict[str, str], bundles: Path, lang: st
                 meanwhile: Callable[[], None] = lambda: None) -> None:
     """Index ``todo`` and call ``built(shard id, listing, cut URLs)`` for each shard as it is
     done, in the caller's thread, while the other shards are still being indexed; the caller's
-    thread runs ``meanwhile()`` first, once Pagefind has started.
+    thread runs ``meanwhile()`` first, right after starting the indexing thread.
 
     Pagefind is driven by an event loop of its own in a thread of its own: the caller's thread
     may run a loop already (``briefs serve``), or hold one that asyncio.run would unset on exit
@@ -337,13 +337,14 @@ async def _build_all(todo: list[Shard], keys: dict[str, str], bundles: Path, lan
 
 class _Sweeper:
     """Removes scratch folders in the background (thousands of small files), while Pagefind
-    indexes the next shard; ``join()`` waits for them."""
+    indexes the next shard; ``join()`` waits for them. The threads are not daemons: a build
+    that fails or is interrupted still removes its scratch files before the process exits."""
 
     def __init__(self):
         self.threads: list[threading.Thread] = []
 
     def remove(self, path: Path) -> None:
-        thread = threading.Thread(target=shutil.rmtree, args=(path, True), daemon=True)
+        thread = threading.Thread(target=shutil.rmtree, args=(path, True))
         thread.start()
         self.threads.append(thread)
 
@@ -399,6 +400,8 @@ async def _build_shard(shard: Shard, bundles: Path, key: str, lang: str,
     # Pagefind leaves out a page with no words at all (a title of symbols, no body), so a
     # bundle may hold fewer pages than records; more would mean records got mixed up.
     if listing["pages"] > len(shard.records):
+        for suffix in (".json", ".pack"):  # never to be reused
+            (bundles / f"{key}{suffix}").unlink(missing_ok=True)
         raise PagefindError(f"bundle {shard.id} holds {listing['pages']} pages "
                             f"for {len(shard.records)} records")
     return listing, cut_urls
