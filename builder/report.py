@@ -49,7 +49,8 @@ def summary(result: BuildResult, shown_out: str, *, verbose: bool = False) -> li
         this = (f"  this build: {result.parsed:,} files parsed, {result.rendered:,} outputs "
                 f"rendered, {result.changed:,} changed, {result.removed:,} removed" + hidden)
     lines = [
-        f"built {view.articles:,} articles, {view.topics:,} topics into {shown_out} "
+        f"built {view.articles:,} article{'s' * (view.articles != 1)}, "
+        f"{view.topics:,} topic{'s' * (view.topics != 1)} into {shown_out} "
         f"in {total:.2f} s",
         "  pages: " + ", ".join(f"{n:,} {k}" for k, n in kinds),
         this,

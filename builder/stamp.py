@@ -41,6 +41,8 @@ from .write import Output, output_key
 
 PACKAGE = Path(__file__).resolve().parent
 """briefs' own code, default theme included: a changed install is a changed input."""
+STAMP_KEY = ("stamp", 2)
+"""Bump when the stamp's contents change (an older stamp is then ignored)."""
 SETTLE_NS = 2_000_000_000
 """A file modified this recently may change again with the same size and modification time
 (file systems count time in ticks of up to 2 s): then no stamp is left, as git does for its
@@ -135,7 +137,7 @@ def save(config: SiteConfig, options: BuildOptions, out_dir: Path, inputs: str |
     as the build read its inputs and ``now`` the moment that decided what was future."""
     if inputs is None:
         return
-    cache.save(stamp_path(config, out_dir), ("stamp", 1), {
+    cache.save(stamp_path(config, out_dir), STAMP_KEY, {
         "request": request_key(config, options, out_dir), "inputs": inputs, "live_id": live_id,
         "now": now, "next_due": next_due, "pages_by_kind": dict(result.pages_by_kind),
         "files": result.files, "warnings": result.warnings, "overview": result.overview})
@@ -162,7 +164,7 @@ def check(site_dir: Path, options: BuildOptions,
     if not path.is_file():
         return None
     with build_lock(config.root, notify):
-        stamp = cache.load(path, ("stamp", 1))
+        stamp = cache.load(path, STAMP_KEY)
         if not isinstance(stamp, dict) or stamp["request"] != request_key(config, options, out_dir):
             return None
         now = options.now or datetime.now(timezone.utc)
