@@ -106,3 +106,16 @@ def test_a_bug_in_briefs_is_one_line_not_a_traceback(news_site, monkeypatch):
     assert lines[-1].startswith("error: internal error: ValueError: invalid literal")
     assert "please report this" in lines[-1] and "Traceback" not in result.output
     assert news_site.tree_digest() == before
+
+
+def test_a_closed_pipe_is_not_an_internal_error(news_site):
+    """`briefs build | head -1`: the reader goes away before the report is printed."""
+    import subprocess
+    import sys
+    proc = subprocess.Popen([sys.executable, "-m", "builder", "build", "--site",
+                             str(news_site.root)], stdout=subprocess.PIPE, stderr=subprocess.PIPE)
+    proc.stdout.close()  # nobody reads the report
+    stderr = proc.stderr.read().decode()
+    proc.wait(timeout=120)
+    assert "internal error" not in stderr and "Traceback" not in stderr, stderr
+    assert (news_site.public / "index.html").is_file()  # the build itself was done
