@@ -456,3 +456,27 @@ def test_a_writer_failure_stops_the_indexing(tmp_path, monkeypatch):
                          tmp_path / "cache", language="en", put=put)
     assert time.monotonic() - begun < 30
     assert len(list((tmp_path / "cache" / "search" / "bundles").glob("*.pack"))) == 1
+
+
+def test_scratch_left_by_a_killed_build_is_removed(tmp_path):
+    """A build killed mid-way (SIGKILL, out of memory) leaves its scratch folder in /dev/shm;
+    the next indexing removes folders of processes that no longer exist, and no others."""
+    import subprocess
+    import sys
+    from builder.search.stage import SCRATCH_PREFIX, _scratch_root
+    dead = subprocess.Popen([sys.executable, "-c", "pass"])
+    dead.wait()
+    root = _scratch_root(tmp_path / "cache" / "search" / "bundles")
+    stale = root / f"{SCRATCH_PREFIX}{dead.pid}-all-test"
+    live = root / f"{SCRATCH_PREFIX}{os.getpid()}-all-test"
+    for folder in (stale, live):
+        (folder / "articles" / "x").mkdir(parents=True)
+        (folder / "articles" / "x" / "index.html").write_text("<p>left over</p>")
+    try:
+        run([rec(1, "2024-01-01")], tmp_path)
+        assert not stale.exists()
+        assert live.exists()  # this process's own folders may be in use
+    finally:
+        import shutil
+        shutil.rmtree(stale, ignore_errors=True)
+        shutil.rmtree(live, ignore_errors=True)

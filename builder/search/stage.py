@@ -304,6 +304,7 @@ async def _build_all(todo: list[Shard], keys: dict[str, str], bundles: Path, lan
     gate = asyncio.Semaphore(jobs)
     order = sorted(todo, key=lambda s: -len(s.records))
     sweeper = _Sweeper()
+    _sweep_stale(_scratch_root(bundles), sweeper)
 
     async def one(shard: Shard):
         async with gate:
@@ -356,7 +357,8 @@ class _Sweeper:
 async def _build_shard(shard: Shard, bundles: Path, key: str, lang: str,
                        max_chars: int, sweeper: _Sweeper) -> tuple[dict, list[str]]:
     cut_urls: list[str] = []
-    scratch = Path(tempfile.mkdtemp(prefix=f"briefs-search-{shard.id}-", dir=_scratch_root(bundles)))
+    scratch = Path(tempfile.mkdtemp(prefix=f"{SCRATCH_PREFIX}{os.getpid()}-{shard.id}-",
+                                    dir=_scratch_root(bundles)))
     try:
         index = await open_index({"force_language": lang, "keep_index_url": False})
         try:
@@ -413,6 +415,33 @@ _FOLDER_URL = re.compile(r"(?:[A-Za-z0-9_~-][A-Za-z0-9._~-]*/)*")
 def _folder_url(url: str) -> bool:
     """``articles/x/``-style URLs, which a file ``articles/x/index.html`` reproduces exactly."""
     return bool(_FOLDER_URL.fullmatch(url)) and "/../" not in f"/{url}" and "/./" not in f"/{url}"
+
+
+SCRATCH_PREFIX = "briefs-search-"
+_SCRATCH_PID = re.compile(re.escape(SCRATCH_PREFIX) + r"(\d+)-")
+
+
+def _sweep_stale(root: Path, sweeper: _Sweeper) -> None:
+    """Remove scratch folders left by builds that were killed (a killed process cannot clean
+    up, and /dev/shm is memory): those named after a process that no longer exists."""
+    try:
+        entries = list(os.scandir(root))
+    except OSError:
+        return
+    for entry in entries:
+        m = _SCRATCH_PID.match(entry.name)
+        if m and not _alive(int(m.group(1))):
+            sweeper.remove(Path(entry.path))
+
+
+def _alive(pid: int) -> bool:
+    try:
+        os.kill(pid, 0)
+    except ProcessLookupError:
+        return False
+    except OSError:  # e.g. another user's process
+        return True
+    return True
 
 
 def _scratch_root(bundles: Path) -> Path:
