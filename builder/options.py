@@ -40,6 +40,12 @@ class BuildOptions:
     """Reuse the cache and the previous output; False renders everything."""
 
 
+def out_dir_of(config: SiteConfig, options: BuildOptions) -> Path:
+    """The output folder a build writes: ``options.out_dir`` or ``<site>/public``, absolute."""
+    out_dir = Path(options.out_dir) if options.out_dir else config.root / "public"
+    return out_dir if out_dir.is_absolute() else Path.cwd() / out_dir
+
+
 @dataclass
 class Overview:
     """What the build report says about the content (kept with the stamp, so a build that

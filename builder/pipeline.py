@@ -13,7 +13,6 @@ is enough work for that to pay.
 
 from __future__ import annotations
 
-import hashlib
 import multiprocessing
 import os
 import secrets
@@ -25,9 +24,9 @@ from pathlib import Path
 from typing import Any, Callable
 
 from . import cache, content, deps, model, report, sources, stamp, views
-from .config import CONFIG_FILE, SiteConfig, load_config
+from .config import SiteConfig, load_config
 from .errors import BuildError, Diagnostic
-from .options import CACHE_DIR, BuildOptions, BuildResult, build_lock  # noqa: F401 (re-exported)
+from .options import CACHE_DIR, BuildOptions, BuildResult, build_lock, out_dir_of  # noqa: F401
 from .relate import RelatedStage
 from .render import THEME, Renderer
 from .write import Generation, Output
@@ -106,9 +105,9 @@ class Builder:
         options = self.options
         timer = Timer()
         seen_at = time.time_ns()  # before any input is looked at (see stamp.fingerprint)
-        settings = stamp.settings(self.site_dir) if self.persist else None
+        settings = stamp.settings(self.site_dir)  # (site.yaml's hash: the state key uses it too)
         config = load_config(self.site_dir, base_url=options.base_url)
-        out_dir = stamp.out_dir_of(config, options)
+        out_dir = out_dir_of(config, options)
         jobs = options.jobs or os.cpu_count() or 1
         now = options.now or datetime.now(timezone.utc)
         cache_dir = config.root / CACHE_DIR
@@ -130,7 +129,7 @@ class Builder:
 
             output = self.output(out_dir, cache_dir)
             gen = output.begin()
-            state_key = build_key(config, options, out_dir)
+            state_key = build_key(config, options, out_dir, settings)
             state_path = cache_dir / f"state-{output.key}.pickle"
             state = self._state
             if state is None and options.incremental:
@@ -412,11 +411,12 @@ def needs_render(spec: views.PageSpec, changed: set[str] | None, live: dict) -> 
     return not changed.isdisjoint(spec.deps)
 
 
-def build_key(config: SiteConfig, options: BuildOptions, out_dir: Path) -> tuple:
-    """What every page depends on: the settings and the options that shape the whole site."""
-    settings = hashlib.blake2b((config.root / CONFIG_FILE).read_bytes(), digest_size=16).hexdigest()
-    return (settings, str(config.root), str(out_dir), config.base_url, options.drafts,
-            options.future)
+def build_key(config: SiteConfig, options: BuildOptions, out_dir: Path,
+              settings: tuple[bytes, int] | None) -> tuple:
+    """What every page depends on: the settings (site.yaml's hash, from ``stamp.settings``)
+    and the options that shape the whole site."""
+    return (settings[0].hex() if settings else None, str(config.root), str(out_dir),
+            config.base_url, options.drafts, options.future)
 
 
 # ----------------------------------------------------------------------------- parsing

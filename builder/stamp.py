@@ -36,7 +36,7 @@ from typing import Callable
 
 from . import cache, sources
 from .config import CONFIG_FILE, SiteConfig, load_config
-from .options import CACHE_DIR, BuildOptions, BuildResult, Overview, build_lock
+from .options import CACHE_DIR, BuildOptions, BuildResult, Overview, build_lock, out_dir_of
 from .write import Output, output_key
 
 PACKAGE = Path(__file__).resolve().parent
@@ -47,11 +47,6 @@ SETTLE_NS = 2_000_000_000
 """A file modified this recently may change again with the same size and modification time
 (file systems count time in ticks of up to 2 s): then no stamp is left, as git does for its
 "racily clean" files."""
-
-
-def out_dir_of(config: SiteConfig, options: BuildOptions) -> Path:
-    out_dir = Path(options.out_dir) if options.out_dir else config.root / "public"
-    return out_dir if out_dir.is_absolute() else Path.cwd() / out_dir
 
 
 def stamp_path(config: SiteConfig, out_dir: Path) -> Path:
