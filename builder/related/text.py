@@ -61,11 +61,17 @@ _TOKEN = re.compile(r"\w+(?:['\u2019.,]\w+)*")
 _NUMBER = re.compile(r"[\d.,]+")
 # A capitalised word at the start of a sentence or paragraph says nothing about being a name.
 # (Searched in "\n" + text, so that the first word counts as a sentence start too.)
-_SENTENCE_START = re.compile(r"(?:[.!?:][\"'\u201d\u2019)]*\s+|\n\s*)[\"'\u201c\u2018(]*([A-Z]\w*)")
+# (Written so that the pattern starts with a character set: the regex engine then skips to
+# candidates instead of trying both branches at every position; the same matches as
+# "(?:[.!?:]closing-quotes*\s+|\n\s*)", twice as fast.)
+_SENTENCE_START = re.compile(
+    r"[.!?:\n](?:(?<=\n)\s*|(?<!\n)[\"'\u201d\u2019)]*\s+)[\"'\u201c\u2018(]*([A-Z]\w*)")
 # Runs of two or more capitalised words, allowing a few lowercase particles inside
 # ("Hayat Tahrir al Sham", "Bank of England"). Joined by single spaces or hyphens only.
+# "[A-Z](?<!\w[A-Z])" is "\b[A-Z]" put so that the pattern starts with a character set (see
+# above): the same matches, twice as fast.
 _NAME = re.compile(
-    r"\b[A-Z][^\W\d_]+(?:'[^\W\d_]+)?"
+    r"[A-Z](?<!\w[A-Z])[^\W\d_]+(?:'[^\W\d_]+)?"
     r"(?:[ -](?:(?:al|el|de|del|der|di|da|du|la|le|van|von|bin|ibn|of) )?"
     r"[A-Z][^\W\d_]+(?:'[^\W\d_]+)?)+")
 
@@ -122,9 +128,11 @@ def text_features(title: str, text: str, *, title_weight: float = 1.5, max_terms
     (the evaluation uses it to compare against this corpus's own document frequencies)."""
     table = background.zipf_table()
     # One tokenizer pass per field; everything after works on distinct spellings (a 5 KB
-    # article has about 250), which is what keeps this under a millisecond.
-    body_tokens = _TOKEN.findall(text)
-    head_tokens = _TOKEN.findall(title)
+    # article has about 250), which is what keeps this near a millisecond. The typographic
+    # apostrophe becomes a plain one first (the tokenizer treats the two alike), so that
+    # the loops below look for one character, not two.
+    body_tokens = _TOKEN.findall(text.replace("\u2019", "'"))
+    head_tokens = _TOKEN.findall(title.replace("\u2019", "'"))
 
     # Occurrences per word (lowercase key, possessive 's dropped), capitalised occurrences,
     # the commonest capitalised spelling, and which words the body also writes in lowercase.
@@ -134,10 +142,8 @@ def text_features(title: str, text: str, *, title_weight: float = 1.5, max_terms
     spelling: dict[str, tuple[int, str]] = {}
     lowercase: set[str] = set()
     for token, n in Counter(body_tokens).items():
-        if "'" in token or "\u2019" in token:
-            token = token.replace("\u2019", "'")
-            if token[-2:] in ("'s", "'S"):
-                token = token[:-2]
+        if "'" in token and token[-2:] in ("'s", "'S"):
+            token = token[:-2]
         if token[0].isupper():
             k = token.lower()
             capital[k] = capital.get(k, 0) + n
@@ -150,10 +156,8 @@ def text_features(title: str, text: str, *, title_weight: float = 1.5, max_terms
         tf_body[k] = tf_body.get(k, 0) + n
     tf_head: dict[str, int] = {}
     for token, n in Counter(head_tokens).items():
-        if "'" in token or "\u2019" in token:
-            token = token.replace("\u2019", "'")
-            if token[-2:] in ("'s", "'S"):
-                token = token[:-2]
+        if "'" in token and token[-2:] in ("'s", "'S"):
+            token = token[:-2]
         k = token.lower()
         tf_head[k] = tf_head.get(k, 0) + n
         if token[0].isupper():  # headline case: a spelling to show, not a sign of a name
@@ -174,27 +178,33 @@ def text_features(title: str, text: str, *, title_weight: float = 1.5, max_terms
                   if c * 2 > tf_body.get(k, 0) + tf_head.get(k, 0)}
 
     scored: list[tuple[float, str]] = []
-    get = table.get
     sqrt = math.sqrt
-    for term, f in tf.items():
-        if len(term) < 2:
-            continue
-        if rarity is not None:
+    if rarity is None:
+        get = _rarities(table).get
+        for term, f in tf.items():
+            r = get(term)
+            if r is None:
+                if len(term) < 2:
+                    continue
+                r = _NUMBER_RARITY if term[0].isdigit() and _NUMBER.fullmatch(term) \
+                    else _UNKNOWN_RARITY
+            elif not r:  # too common to count
+                continue
+            w = sqrt(f) * r
+            if term in names_like:
+                w *= NAME_BOOST
+            scored.append((-w, term))
+    else:
+        for term, f in tf.items():
+            if len(term) < 2:
+                continue
             r = rarity(term)
             if r <= 0:
                 continue
             w = sqrt(f) * r
-        else:
-            z = get(term)
-            if z is None:
-                z = NUMBER_ZIPF if term[0].isdigit() and _NUMBER.fullmatch(term) \
-                    else UNKNOWN_ZIPF
-            elif z >= RARITY_CEILING:
-                continue
-            w = sqrt(f) * (RARITY_CEILING - z)
-        if term in names_like:
-            w *= NAME_BOOST
-        scored.append((-w, term))
+            if term in names_like:
+                w *= NAME_BOOST
+            scored.append((-w, term))
     scored.sort()
     del scored[max_terms:]
 
@@ -216,6 +226,22 @@ def text_features(title: str, text: str, *, title_weight: float = 1.5, max_terms
                     forms="\n".join("" if f == t else f for f, t in zip(forms, terms))
                     if forms != terms else "",
                     names="\n".join(spelt for _, spelt in names))
+
+
+_NUMBER_RARITY = RARITY_CEILING - NUMBER_ZIPF
+_UNKNOWN_RARITY = RARITY_CEILING - UNKNOWN_ZIPF
+_rarity_cache: tuple[dict, dict] | None = None
+
+
+def _rarities(table: dict[str, float]) -> dict[str, float]:
+    """Word -> rarity (``RARITY_CEILING - zipf``; 0.0 for words too common to count, and for
+    one-letter words), worked out once per process from the background table."""
+    global _rarity_cache
+    if _rarity_cache is None or _rarity_cache[0] is not table:
+        rarities = {word: (RARITY_CEILING - z if z < RARITY_CEILING and len(word) > 1 else 0.0)
+                    for word, z in table.items()}
+        _rarity_cache = (table, rarities)
+    return _rarity_cache[1]
 
 
 def _token_line(tokens: list[str]) -> str:
