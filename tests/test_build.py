@@ -276,3 +276,22 @@ def test_rebuild_after_edit_matches_a_clean_build(news_site, tmp_path):
     clean.build()
     assert incremental == clean.tree_digest()
     assert "archive/2023/index.html" not in incremental
+
+
+def test_non_ascii_bodies_survive_the_cache_and_both_routes(site):
+    # Bodies are kept as UTF-8 bytes (half the memory of Python's two-byte str for text with
+    # curly quotes); every reader must see the same characters, from a fresh parse and from
+    # the content cache.
+    body = "Assad\u2019s forces \u2014 \u201cwe will return\u201d \u2014 left Z\u00fcrich \u00e9lan \U0001F600."
+    site.write("content/articles/2024/quotes.md", article("Quotes", "2024-12-01", body))
+    site.write("content/articles/2024/other.md", article("Other", "2024-12-02", "Plain."))
+    result = site.build()
+    parsed = next(a for a in result.site.articles if a.slug == "quotes")
+    assert isinstance(parsed.body_utf8, bytes) and body in parsed.body_html
+    assert body in site.read("articles/quotes/index.html")
+    assert f"<content type=\"html\">&lt;p&gt;{body}&lt;/p&gt;" in site.read("feed.xml")
+    site.write("content/articles/2024/other.md", article("Other", "2024-12-02", "Edited."))
+    again = site.build()
+    cached = next(a for a in again.site.articles if a.slug == "quotes")
+    assert cached.body_html == parsed.body_html
+    assert body in site.read("articles/quotes/index.html")

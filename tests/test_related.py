@@ -93,6 +93,58 @@ def test_features_weigh_rare_words_and_names_over_common_ones():
     assert sum(w * w for w in f.weight_list()) == pytest.approx(1000 ** 2, rel=0.01)
 
 
+# The patterns as first written; text.py words them so that they start with a character set
+# (the regex engine then skips ahead instead of trying every position), claiming the same
+# matches. Compared on tricky strings, random ones, and real news.
+_PLAIN_SENTENCE_START = re.compile(
+    r"(?:[.!?:][\"'\u201d\u2019)]*\s+|\n\s*)[\"'\u201c\u2018(]*([A-Z]\w*)")
+_PLAIN_NAME = re.compile(
+    r"\b[A-Z][^\W\d_]+(?:'[^\W\d_]+)?"
+    r"(?:[ -](?:(?:al|el|de|del|der|di|da|du|la|le|van|von|bin|ibn|of) )?"
+    r"[A-Z][^\W\d_]+(?:'[^\W\d_]+)?)+")
+_TRICKY = [
+    "Gov.Sarah Palin met Sarah Palin\u2019s aide. \u201cThe Bank of England\u201d said. 3Com Corp "
+    "and McDonald Jones. Al-Assad's regime; Hayat Tahrir al Sham.\n\nIn Aleppo the 76ers won.",
+    "(Reuters) \u2018Quoted Start\u2019 here! What? Yes: Now.\n  Indented Line\tTab Word.Word "
+    "Over.\u2019Tis said.) Then x_Y Zed, \u00c9lan \u00dcber Z\u00fcrich Zo\u00eb",
+    "A", "", "\n", ". A", "Ab Cd", "_Ab Cd", "1Ab Cd", "aAb Cd", "A1b Cd", "Ab-Cd of Ef Gh",
+]
+
+
+def _same_matches(text: str) -> None:
+    from builder.related import text as features_text
+    for plain, fast in ((_PLAIN_SENTENCE_START, features_text._SENTENCE_START),
+                        (_PLAIN_NAME, features_text._NAME)):
+        assert fast.findall(text) == plain.findall(text), (fast.pattern, text)
+        assert fast.findall("\n" + text) == plain.findall("\n" + text), (fast.pattern, text)
+
+
+@pytest.mark.parametrize("text", _TRICKY)
+def test_fast_patterns_match_what_the_plain_ones_match(text):
+    _same_matches(text)
+
+
+def test_fast_patterns_match_the_plain_ones_on_random_and_real_text():
+    rng = random.Random(7)
+    alphabet = "AaBbZz19_ '\u2019\u201c\u201d\u2018.!?:()-\n\t\u00c9\u00e9"
+    for _ in range(3000):
+        _same_matches("".join(rng.choice(alphabet) for _ in range(rng.randint(1, 40))))
+    for item in corpus():
+        _same_matches(item.title + "\n" + item.text)
+
+
+def test_typographic_and_plain_apostrophes_count_as_one():
+    curly = RelatedInput("a", "Assad\u2019s fall", "Bashar al-Assad\u2019s army left. O\u2019Brien\u2019s "
+                         "report: Assad\u2019s forces and O\u2019Brien said Assad fled.", BASE)
+    plain = dataclasses.replace(curly, title=curly.title.replace("\u2019", "'"),
+                                text=curly.text.replace("\u2019", "'"))
+    config = RelatedConfig()
+    f = features(curly, config)
+    assert f == features(plain, config)
+    weights = dict(zip(f.term_list(), f.weight_list()))
+    assert "assad" in weights and "o'brien" in weights and "assad's" not in weights
+
+
 def test_features_keep_at_most_max_terms():
     item = corpus()[0]
     assert len(features(item, RelatedConfig(max_terms=5)).term_list()) == 5
