@@ -189,6 +189,8 @@ class Builder:
                     todo.append(spec)
                 else:
                     carried.append(spec.path)
+            if self.persist:
+                page_deps = deps.shared_keys(page_deps, signature)
             gen.carry_many(carried)
             stage_warnings: list[Diagnostic] = []
             try:

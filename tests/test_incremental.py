@@ -259,3 +259,25 @@ def test_tampered_shadow_is_checked_before_it_goes_live(news_site):
     assert "vandalised" not in news_site.read("articles/rebels-attack-aleppo/index.html")
     assert (news_site.public / "tags/index.html").is_file()
     assert "Second version." in news_site.read("articles/talks-resume/index.html")
+
+
+def test_saved_state_holds_each_dependency_key_once(news_site):
+    # Every page names its keys ("a:slug", "n:tag:syria", ...); the state written for the next
+    # build must share one string per key, or its file and its save's memory grow with the
+    # number of pages times their keys.
+    import pickle
+
+    from builder import cache
+    news_site.build()
+    news_site.write("content/articles/2024/talks-resume.md", article(
+        "Ceasefire talks resume in Doha", "2024-12-01", "Delegations met in Doha again.",
+        topics=["gaza-talks"], tags=["Gaza"], source="Other Desk"))
+    news_site.build()  # an incremental build: carried pages' keys too
+    (path,) = (news_site.root / ".briefs-cache").glob("state-*.pickle")
+    state = pickle.loads(path.read_bytes()[len(cache.MAGIC) + 48:])
+    seen: dict[str, int] = {}
+    for keys in state["deps"].values():
+        for key in keys:
+            assert seen.setdefault(key, id(key)) == id(key), key
+    assert sum(len(keys) for keys in state["deps"].values()) > 2 * len(seen)
+    assert all(id(k) == seen[k] for k in state["signature"] if k in seen)
