@@ -63,13 +63,13 @@ _NUMBER = re.compile(r"[\d.,]+")
 # (Searched in "\n" + text, so that the first word counts as a sentence start too.)
 # (Written so that the pattern starts with a character set: the regex engine then skips to
 # candidates instead of trying both branches at every position; the same matches as
-# "(?:[.!?:]closing-quotes*\s+|\n\s*)", twice as fast.)
+# "(?:[.!?:]closing-quotes*\s+|\n\s*)", measured 1.7x faster.)
 _SENTENCE_START = re.compile(
     r"[.!?:\n](?:(?<=\n)\s*|(?<!\n)[\"'\u201d\u2019)]*\s+)[\"'\u201c\u2018(]*([A-Z]\w*)")
 # Runs of two or more capitalised words, allowing a few lowercase particles inside
 # ("Hayat Tahrir al Sham", "Bank of England"). Joined by single spaces or hyphens only.
 # "[A-Z](?<!\w[A-Z])" is "\b[A-Z]" put so that the pattern starts with a character set (see
-# above): the same matches, twice as fast.
+# above): the same matches, measured 1.6x faster.
 _NAME = re.compile(
     r"[A-Z](?<!\w[A-Z])[^\W\d_]+(?:'[^\W\d_]+)?"
     r"(?:[ -](?:(?:al|el|de|del|der|di|da|du|la|le|van|von|bin|ibn|of) )?"
