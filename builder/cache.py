@@ -46,7 +46,7 @@ def load(path: Path, key: Any) -> Any | None:
     if not data.startswith(MAGIC) or len(data) < head + 48:
         return None
     checksum, stored_key = data[head:head + 32], data[head + 32:head + 48]
-    body = memoryview(data)[head + 48:]  # not a copy: content.pickle is tens of MB
+    body = memoryview(data)[head + 48:]  # not a copy: files reach tens of MB
     if stored_key != _key(key) or _checksum(body) != checksum:
         return None
     enabled = gc.isenabled()
@@ -92,8 +92,8 @@ def save(path: Path, key: Any, value: Any) -> None:
     """Write atomically: a reader sees the old file or the new one, never a part.
 
     The pickle streams to the file (in 64 KB frames) rather than being made in memory first:
-    content.pickle is over 300 MB at 50,000 articles, and a copy of it would set the build's
-    peak memory. The checksum goes in its slot at the front once the body is written."""
+    cache files reach tens of MB on a large site (the related index: 120 MB at 50,000
+    articles), and a copy in memory would add to the build's peak. The checksum goes in its slot at the front once the body is written."""
     path = Path(path)
     path.parent.mkdir(parents=True, exist_ok=True)
     tmp = path.with_name(f".{path.name}.{os.getpid()}.tmp")

@@ -606,12 +606,15 @@ def run(site_dir: Path, options, *, build_first: bool = True, external: bool = F
                                     "run briefs build first, or briefs check without "
                                     "--no-build"))
     jobs = options.jobs or os.cpu_count() or 1
+    builder = Builder(site_dir, options)
     try:
-        site, _ = Builder(site_dir, options).load_site(
+        site, _ = builder.load_site(
             config, jobs, options.now or datetime.now(timezone.utc), config.root / CACHE_DIR)
     except BuildError:
         site = None  # the output can still be checked; problems are shown at output pages
         if notify:
             notify("content has errors (run briefs build to see them); problems are reported "
                    "at output pages")
+    finally:
+        builder.close()
     return None, check_output(out_dir, config, site, external=external, jobs=options.jobs)

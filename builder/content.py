@@ -240,7 +240,7 @@ def parse_article(src: sources.SourceFile, tz: tzinfo) -> Parsed:
         updated=updated, summary=summary, excerpt=summary or markdown.excerpt(text),
         topics=tuple(dict.fromkeys(topics)), related_pins=pins,
         related_enabled=related_enabled, word_count=text.count(" ") + text.count("\n") + 1,
-        digest=src.digest, body_utf8=rendered.encode("utf-8"),
+        digest=src.digest, body_data=rendered.encode("utf-8"),
         body_line=src.body_line, **fields)
     return Parsed(replace(article, listing=model.listing_digest(article)), text)
 

@@ -14,6 +14,7 @@ from typing import Callable
 from dataclasses import dataclass, field, fields, replace
 from datetime import date, datetime
 
+from . import bodies
 from .config import SiteConfig
 from .errors import Diagnostic
 from .slugs import slugify
@@ -60,14 +61,13 @@ class Article:
     """Approximate: spaces and line breaks in the plain text, plus one."""
     digest: str
     """Hash of the source file; changes whenever the file does."""
-    body_utf8: bytes
+    body_data: "bytes | bodies.Stored"
     """The rendered body as UTF-8, before links are relocated for a page (read it as
-    :attr:`body_html`). Rendering Markdown once and keeping the HTML (~6 KB an article)
-    costs less than reading and rendering it again. Bytes, not str: news text has curly
-    quotes and dashes, which make Python store a str at two bytes a character, and pickling
-    such a str (the content cache) leaves a UTF-8 copy attached to it for its lifetime.
-    With the content cache pickled in memory, that made 1.85 GB of peak memory at 50,000
-    articles; as bytes and streamed, 1.19 GB."""
+    :attr:`body_html`): bytes from a fresh parse, or where the build cache's body store
+    keeps them (``bodies.py``), so that a large site's bodies (~6 KB each, 280 MB at 50,000
+    articles) are not all held in memory. Rendering Markdown once and keeping the HTML costs
+    less than reading and rendering it again. Bytes, not str: news text has curly quotes and
+    dashes, which make Python store a str at two bytes a character."""
     body_line: int
     """Line of the source file where the Markdown body starts."""
     listing: str = ""
@@ -80,11 +80,11 @@ class Article:
 
     @property
     def body_html(self) -> str:
-        """The rendered body (see :attr:`body_utf8`)."""
-        return self.body_utf8.decode("utf-8")
+        """The rendered body (see :attr:`body_data`)."""
+        return bodies.read(self.body_data).decode("utf-8")
 
 
-BODY_FIELDS = ("body_html", "body_utf8", "word_count", "body_line", "digest")
+BODY_FIELDS = ("body_html", "body_data", "word_count", "body_line", "digest")
 """Article fields that belong to the article's own page and feeds, never to a list of articles.
 A site template that names one of them makes every list depend on whole articles instead."""
 

@@ -19,11 +19,12 @@ import secrets
 import threading
 import time
 from collections import Counter
+from dataclasses import replace
 from datetime import datetime, timezone
 from pathlib import Path
-from typing import Any, Callable
+from typing import Any, Callable, Iterator
 
-from . import cache, content, deps, model, report, sources, stamp, views
+from . import bodies, cache, content, deps, model, report, sources, stamp, views
 from .config import SiteConfig, load_config
 from .errors import BuildError, Diagnostic
 from .options import CACHE_DIR, BuildOptions, BuildResult, build_lock, out_dir_of  # noqa: F401
@@ -32,6 +33,7 @@ from .render import THEME, Renderer
 from .write import Generation, Output
 
 PARALLEL_MIN = 400  # below this many items, worker processes cost more than they save
+COMPACT_MIN = 8 << 20  # dead body bytes below which the body store is never compacted
 
 
 class Timer:
@@ -64,6 +66,7 @@ class Builder:
         self.progress = progress
         self.persist = persist
         self._content: dict | None = None
+        self._store: bodies.BodyStore | None = None  # where _content's bodies are
         self._state: dict | None = None
         self._output: Output | None = None
         self._renderer: tuple | None = None  # (key, Renderer)
@@ -248,8 +251,13 @@ class Builder:
             return self._output.sync_shadow()
 
     def close(self) -> None:
-        """End of a preview session: write what memory knows to the disk cache."""
+        """End of a preview session: write what memory knows to the disk cache. (After any
+        build: close the body store; the articles' bodies can still be read.)"""
         if self.persist:
+            if self._store is not None:
+                self._store.close()
+                self._store = None
+                self._content = None  # (read again with the store)
             return
         if self._output is not None:
             self._output.close()
@@ -259,6 +267,9 @@ class Builder:
             self._save_content()
         if self._related is not None:
             self._related.close()
+        if self._store is not None:
+            self._store.close()
+            self._store = None
 
     def search(self, site: model.Site, gen: Generation, cache_dir: Path,
                changed: set[str] | None, defer: bool) -> list[Diagnostic]:
@@ -318,11 +329,18 @@ class Builder:
             touched = None  # look at every file
             refs, problems = sources.discover(config.root)
         self._refs = None if problems else refs
-        key = ("content", 2, config.timezone)
+        key = ("content", 3, config.timezone)
         if self._content is None or self._content_key != key:
             # The parsed files, and the model the last build made of them (when it used the
-            # same drafts/future options): patched below instead of built again.
+            # same drafts/future options): patched below instead of built again. Their bodies
+            # are in a store beside them (bodies.py), which must be as long as it was.
             loaded = cache.load(cache_dir / "content.pickle", key) if options.incremental else None
+            store = loaded and bodies.BodyStore.attach(cache_dir, *loaded["bodies"])
+            if not store:
+                loaded, store = None, bodies.BodyStore.create(cache_dir)
+            if self._store is not None and self._store is not store:
+                self._store.close()
+            self._store = store
             loaded = loaded or {"records": {}, "site": None}
             self._content, self._content_key = loaded["records"], key
             self._content_path = cache_dir / "content.pickle"
@@ -342,13 +360,17 @@ class Builder:
                 todo.append(ref)
         before = [cached.get(ref.rel, (0, 0, None))[2] for ref in todo]  # None: a new file
         failed = 0
-        for ref, outcome in zip(todo, parse_all(todo, config.tz, jobs, self.progress)):
+        store = self._store
+        for ref, outcome in zip(todo, parse_all(todo, config.tz, jobs, self.progress), strict=True):
             if isinstance(outcome, list):
                 problems.extend(outcome)
                 cached.pop(ref.rel, None)
                 failed += 1
             else:
+                if isinstance(outcome, model.Article):
+                    outcome = replace(outcome, body_data=store.add(outcome.body_data))
                 cached[ref.rel] = (ref.mtime_ns, ref.size, outcome)
+        store.flush()
         # Every file found is now in the cache unless it failed; more entries means files went.
         removed = len(cached) != len(refs) - failed
         if removed:
@@ -388,16 +410,29 @@ class Builder:
         return site, len(todo)
 
     def _save_content(self) -> None:
+        store, old = self._store, None
+        live = [r[2].body_data for r in self._content.values() if isinstance(r[2], model.Article)]
+        if store.dead(live) > max(store.length // 2, COMPACT_MIN):  # mostly old bodies
+            old, store = store, store.compact(live)
+            self._store = store
+        store.flush()
         cache.save(self._content_path, self._content_key,
                    {"records": self._content, "site": self._site,
+                    "bodies": (store.name, store.length),
                     "options": (self.options.drafts, self.options.future)})
+        if old is not None:
+            old.remove()
 
 
 def build(site_dir: Path, options: BuildOptions | None = None,
           notify: Callable[[str], None] | None = None,
           progress: Callable[[str, int, int], None] | None = None) -> BuildResult:
     """Build once (``briefs build``)."""
-    return Builder(site_dir, options, notify=notify, progress=progress).build()
+    builder = Builder(site_dir, options, notify=notify, progress=progress)
+    try:
+        return builder.build()
+    finally:
+        builder.close()
 
 
 # Dependency keys whose values reach a search record: the article or topic itself, and the
@@ -446,18 +481,21 @@ def _parse_chunk(args) -> list:
 
 
 def parse_all(refs: list[sources.SourceRef], tz, jobs: int,
-              progress: Callable[[str, int, int], None] | None = None) -> list:
+              progress: Callable[[str, int, int], None] | None = None) -> Iterator:
+    """The outcome of each of ``refs``, in order, as they come (so that a large site's bodies
+    go to the store one batch at a time)."""
     if jobs <= 1 or len(refs) < PARALLEL_MIN:
-        return [_parse_one(r, tz) for r in refs]
+        yield from (_parse_one(r, tz) for r in refs)
+        return
     size = max(50, len(refs) // (jobs * 8))
     chunks = [(refs[i:i + size], tz) for i in range(0, len(refs), size)]
     with multiprocessing.get_context("fork").Pool(jobs) as pool:
-        out = []
+        done = 0
         for part in pool.imap(_parse_chunk, chunks):
-            out.extend(part)
+            yield from part
+            done += len(part)
             if progress:
-                progress("content", len(out), len(refs))
-    return out
+                progress("content", done, len(refs))
 
 
 # ----------------------------------------------------------------------------- render stage

@@ -287,7 +287,7 @@ def test_non_ascii_bodies_survive_the_cache_and_both_routes(site):
     site.write("content/articles/2024/other.md", article("Other", "2024-12-02", "Plain."))
     result = site.build()
     parsed = next(a for a in result.site.articles if a.slug == "quotes")
-    assert isinstance(parsed.body_utf8, bytes) and body in parsed.body_html
+    assert body in parsed.body_html
     assert body in site.read("articles/quotes/index.html")
     assert f"<content type=\"html\">&lt;p&gt;{body}&lt;/p&gt;" in site.read("feed.xml")
     site.write("content/articles/2024/other.md", article("Other", "2024-12-02", "Edited."))
