@@ -102,7 +102,7 @@ def build(site_dir: Path, out_dir: Path | None, drafts: bool, future: bool,
       briefs build --no-search --profile     # where does the time go?
     """
     from . import report, stamp
-    from .options import BuildOptions
+    from .options import BuildOptions, BuildResult
 
     options = BuildOptions(out_dir=out_dir, drafts=drafts, future=future, base_url=base_url,
                            related=not no_related, search=not no_search, incremental=not clean)
@@ -110,11 +110,11 @@ def build(site_dir: Path, out_dir: Path | None, drafts: bool, future: bool,
     notify = lambda m: click.echo(m, err=True)  # noqa: E731
     try:
         # Nothing changed since the last build? Then the pipeline is not even loaded.
-        result = stamp.check(site_dir, options, notify)
-        if result is None:
+        result = stamp.look(site_dir, options, notify)
+        if not isinstance(result, BuildResult):
             from .pipeline import build as run_build
             result = run_build(site_dir, options, notify=notify,
-                               progress=bar.update if bar else None)
+                               progress=bar.update if bar else None, found=result)
     except BuildError as exc:
         if bar:
             bar.close()

@@ -83,16 +83,17 @@ class Builder:
         self.search_pending = False
         """True when the live search index lags the content (a build deferred it)."""
 
-    def build(self, defer_search: bool = False, changed_paths: set[str] | None = None
-              ) -> BuildResult:
+    def build(self, defer_search: bool = False, changed_paths: set[str] | None = None,
+              found: stamp.Inputs | None = None) -> BuildResult:
         """One build. ``defer_search`` (the preview) keeps the live search index as it is and
         remembers whether it is now stale (``search_pending``); the next build without the flag
         brings it up to date, so a reload need not wait for Pagefind. ``changed_paths`` (the
         preview's file events) lists every file changed since the last build, so content
-        folders need not be walked again."""
+        folders need not be walked again. ``found``: what the up-to-date check read before
+        it (``stamp.look``), so it is not read again."""
         self.edited = None
         try:
-            return self._build(defer_search, changed_paths)
+            return self._build(defer_search, changed_paths, found)
         except BaseException:
             # The next build starts from the model again: patching the one this build made
             # would skip what this build never recorded in its state. (A build that changed
@@ -104,12 +105,16 @@ class Builder:
                 self._site = None
             raise
 
-    def _build(self, defer_search: bool, changed_paths: set[str] | None) -> BuildResult:
+    def _build(self, defer_search: bool, changed_paths: set[str] | None,
+               found: stamp.Inputs | None) -> BuildResult:
         options = self.options
         timer = Timer()
-        seen_at = time.time_ns()  # before any input is looked at (see stamp.fingerprint)
-        settings = stamp.settings(self.site_dir)  # (site.yaml's hash: the state key uses it too)
-        config = load_config(self.site_dir, base_url=options.base_url)
+        if found is None:
+            seen_at = time.time_ns()  # before any input is looked at (see stamp.fingerprint)
+            seen = stamp.settings(self.site_dir)  # (site.yaml's hash: the state key uses it)
+            found = stamp.Inputs(seen, seen_at,
+                                 load_config(self.site_dir, base_url=options.base_url))
+        settings, seen_at, config = found.seen, found.seen_at, found.config
         out_dir = out_dir_of(config, options)
         jobs = options.jobs or os.cpu_count() or 1
         now = options.now or datetime.now(timezone.utc)
@@ -118,7 +123,8 @@ class Builder:
         with build_lock(config.root, self.notify):
             if self.persist:
                 stamp.forget(config, out_dir)
-            site, parsed = self.load_site(config, jobs, now, cache_dir, changed_paths)
+            site, parsed = self.load_site(config, jobs, now, cache_dir, changed_paths,
+                                          found.refs)
             inputs = (stamp.fingerprint(config, settings, self._refs, seen_at)
                       if self.persist and self._refs else None)
             timer.lap("content")
@@ -318,11 +324,13 @@ class Builder:
     # ------------------------------------------------------------------------- content stage
 
     def load_site(self, config: SiteConfig, jobs: int, now: datetime, cache_dir: Path,
-                  changed_paths: set[str] | None = None) -> tuple[model.Site, int]:
-        """Content files -> validated model. Returns (site, number of files parsed)."""
+                  changed_paths: set[str] | None = None,
+                  refs: list[sources.SourceRef] | None = None) -> tuple[model.Site, int]:
+        """Content files -> validated model. Returns (site, number of files parsed).
+        ``refs``: every content file, as just found without problems."""
         options = self.options
-        refs, touched, previous = None, None, self._refs
-        if changed_paths is not None and self._refs is not None:
+        touched, previous, problems = None, self._refs, []
+        if refs is None and changed_paths is not None and self._refs is not None:
             touched = {}  # the content files the file events name
             refs, problems = sources.refresh(config.root, self._refs, changed_paths, touched), []
         if refs is None:
@@ -426,11 +434,12 @@ class Builder:
 
 def build(site_dir: Path, options: BuildOptions | None = None,
           notify: Callable[[str], None] | None = None,
-          progress: Callable[[str, int, int], None] | None = None) -> BuildResult:
-    """Build once (``briefs build``)."""
+          progress: Callable[[str, int, int], None] | None = None,
+          found: stamp.Inputs | None = None) -> BuildResult:
+    """Build once (``briefs build``; ``found``: see :meth:`Builder.build`)."""
     builder = Builder(site_dir, options, notify=notify, progress=progress)
     try:
-        return builder.build()
+        return builder.build(found=found)
     finally:
         builder.close()
 

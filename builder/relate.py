@@ -118,8 +118,15 @@ class RelatedStage:
             lists = all_lists(index, site)
             dirty, touched = True, None
         elif dirty:
-            feats = self.features(site, config, jobs, incremental, progress, only=edited,
-                                  all_listed=edits is None)
+            if self._features is None and self.persist:
+                # An edit build: the edited articles' files are new, so their features are
+                # not in the cache. Reading and writing the whole cache for them would cost
+                # more than computing them; the cache catches up when the index is built anew.
+                feats = dict(zip((a.slug for a in edited),
+                                 compute_features(edited, config, jobs, progress)))
+            else:
+                feats = self.features(site, config, jobs, incremental, progress, only=edited,
+                                      all_listed=edits is None)
             changed = index.update([related_input(a) for a in edited], feats, removed,
                                    topic_titles=titles)
             if retitled:

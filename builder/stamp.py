@@ -30,6 +30,7 @@ import os
 import sys
 import time
 from collections import Counter
+from dataclasses import dataclass
 from datetime import datetime, timezone
 from pathlib import Path
 from typing import Callable
@@ -146,31 +147,56 @@ def forget(config: SiteConfig, out_dir: Path) -> None:
         pass
 
 
+@dataclass
+class Inputs:
+    """What an up-to-date check that failed read on the way, for the build that follows to
+    use rather than read again: ``site.yaml``'s hash (:func:`settings`), the time taken before
+    it, the configuration, and the content files found (None when the check stopped before
+    walking the content folder)."""
+
+    seen: tuple[bytes, int] | None
+    seen_at: int
+    config: SiteConfig
+    refs: list[sources.SourceRef] | None = None
+
+
 def check(site_dir: Path, options: BuildOptions,
           notify: Callable[[str], None] | None = None) -> BuildResult | None:
     """The last build's result, if nothing changed since it; else None (build as usual)."""
+    found = look(site_dir, options, notify)
+    return found if isinstance(found, BuildResult) else None
+
+
+def look(site_dir: Path, options: BuildOptions,
+         notify: Callable[[str], None] | None = None) -> BuildResult | Inputs | None:
+    """As :func:`check`, but on a change returns what it read (:class:`Inputs`), which
+    ``pipeline.build`` takes instead of reading it again (None: nothing worth passing on)."""
     started, seen_at = time.perf_counter(), time.time_ns()
     if not options.incremental:
         return None
     seen = settings(site_dir)
     config = load_config(site_dir, base_url=options.base_url)
+    found = Inputs(seen, seen_at, config)
     out_dir = out_dir_of(config, options)
     path = stamp_path(config, out_dir)
     if not path.is_file():
-        return None
+        return found
     with build_lock(config.root, notify):
         stamp = cache.load(path, STAMP_KEY)
         if not isinstance(stamp, dict) or stamp["request"] != request_key(config, options, out_dir):
-            return None
+            return found
         now = options.now or datetime.now(timezone.utc)
         if now < stamp["now"] or (stamp["next_due"] is not None and now >= stamp["next_due"]):
-            return None  # (a clock set back, or a future article come due)
+            return found  # (a clock set back, or a future article come due)
         refs, problems = sources.discover(config.root)
-        if problems or fingerprint(config, seen, refs, seen_at) != stamp["inputs"]:
-            return None
+        if problems:
+            return found
+        found.refs = refs
+        if fingerprint(config, seen, refs, seen_at) != stamp["inputs"]:
+            return found
         output = Output(out_dir, config.root / CACHE_DIR)
         if output.live_id != stamp["live_id"] or not output.live_manifest():
-            return None
+            return found
     overview: Overview = stamp["overview"]
     return BuildResult(config, None, out_dir, Counter(stamp["pages_by_kind"]), stamp["files"],
                        {"check": time.perf_counter() - started}, list(stamp["warnings"]),

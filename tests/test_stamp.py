@@ -133,3 +133,22 @@ def test_cli_says_nothing_changed(built):
     assert "check" in run_cli("build", "--site", str(built.root), "--profile").stdout
     clean = run_cli("build", "--site", str(built.root), "--clean")
     assert "nothing changed" not in clean.stdout
+
+
+def test_a_build_after_a_failed_check_uses_what_the_check_read(built, monkeypatch):
+    # `briefs build` after an edit: the content folder is walked once, by the check, and the
+    # build takes the files it found (and site.yaml's hash and the configuration) from it.
+    from builder import pipeline, sources
+    walks = []
+    discover = sources.discover
+    monkeypatch.setattr(sources, "discover", lambda root: walks.append(root) or discover(root))
+    changed = built.write("content/articles/2024/talks-resume.md", article(
+        "Ceasefire talks resume in Cairo", "2024-12-01", "Delegations met in Cairo.",
+        topics=["gaza-talks"]))
+    os.utime(changed, (time.time() - 60, time.time() - 60))  # settled: a stamp may follow
+    found = stamp.look(built.root, BuildOptions(now=NOW))
+    assert isinstance(found, stamp.Inputs) and len(found.refs) == 10
+    result = pipeline.build(built.root, BuildOptions(now=NOW, jobs=1), found=found)
+    assert len(walks) == 1 and result.parsed == 1
+    assert "Delegations met in Cairo." in built.read("articles/talks-resume/index.html")
+    assert check(built) is not None  # the build's stamp covers the files the check found
