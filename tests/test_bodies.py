@@ -12,7 +12,7 @@ import pytest
 
 from builder import bodies, pipeline
 from builder.errors import BuildError
-from conftest import Site, article
+from conftest import NOW, Site, article
 
 
 def stores(site: Site) -> list:
@@ -145,3 +145,26 @@ def test_creating_a_store_removes_leftover_store_files(tmp_path):
     store = bodies.BodyStore.create(tmp_path)
     assert sorted(p.name for p in tmp_path.iterdir()) == sorted(["keep.bin", store.name])
     store.remove()
+
+
+def test_a_preview_session_leaves_a_store_the_next_build_reads(site, tmp_path, monkeypatch):
+    # The preview appends edited bodies without saving the content cache; closing the session
+    # saves it (compacting the store), and `briefs build` then reads every body from it.
+    monkeypatch.setattr(pipeline, "COMPACT_MIN", 0)
+    write_articles(site, 4)
+    preview = pipeline.Builder(site.root, pipeline.BuildOptions(now=NOW, jobs=1), persist=False)
+    preview.build()
+    for edit in range(1, 6):  # five dead bodies beside four live ones: more than half is dead
+        path = site.write("content/articles/2024/story-1.md",
+                          article("Story 1", "2024-03-02", marker(1, edit)))
+        preview.build(changed_paths={str(path)})
+    preview.close()
+    [store] = stores(site)
+    assert marker(1, 4).split()[0].encode() not in store.read_bytes()  # compacted away
+    result = site.build()
+    assert result.parsed == 0  # everything came from the cache the preview left
+    assert marker(1, 5).split()[0] in site.read("articles/story-1/index.html")
+    clean = Site(tmp_path / "clean")
+    shutil.copytree(site.root / "content", clean.root / "content")
+    clean.build()
+    assert site.tree_digest() == clean.tree_digest()
