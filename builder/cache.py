@@ -110,4 +110,36 @@ def save(path: Path, key: Any, value: Any) -> None:
     os.replace(tmp, path)
 
 
+class Saving:
+    """Saves running in a forked process while the build goes on (see :func:`save_later`)."""
+
+    def __init__(self, pid: int, paths: list[Path]):
+        self.pid, self.paths = pid, paths
+
+    def wait(self) -> None:
+        """Wait for the saves; raises OSError when one failed (its file is then as it was)."""
+        _, status = os.waitpid(self.pid, 0)
+        if os.waitstatus_to_exitcode(status) != 0:
+            raise OSError(f"could not save {', '.join(p.name for p in self.paths)} "
+                          f"in {self.paths[0].parent}")
+
+
+def save_later(saves: list[tuple[Path, Any, Any]]) -> Saving:
+    """:func:`save` each (path, key, value), in order, in a forked process, so that the build
+    goes on meanwhile on the other core (an edit build spends a second pickling caches whole).
+    The process works on a snapshot of the values as they are now: change none of them
+    afterwards expecting it to be saved. Call :meth:`Saving.wait` before relying on the files."""
+    pid = os.fork()
+    if pid == 0:  # the child: save, and leave without running anything of the parent's
+        code = 1
+        try:
+            gc.disable()  # (collecting would write to every object, copying the parent's pages)
+            for path, key, value in saves:
+                save(path, key, value)
+            code = 0
+        finally:
+            os._exit(code)
+    return Saving(pid, [Path(path) for path, _, _ in saves])
+
+
 _SCHEMA = _schema()

@@ -8,7 +8,9 @@ hash), and a page is rendered only when something it depends on changed since th
 produced the current output (``deps.py``); every other page is carried over. A clean build and
 any sequence of incremental builds produce the same bytes. Content parsing and page rendering
 run in worker processes (forked, so they share the parsed templates and the model) when there
-is enough work for that to pay.
+is enough work for that to pay. Rendered bodies live in a file in the cache (``bodies.py``), not
+in memory. A build that parsed few files saves its big caches in a forked process while it
+goes on, and waits for it before the output goes live (:meth:`Builder.wait_for_saves`).
 """
 
 from __future__ import annotations
@@ -66,6 +68,7 @@ class Builder:
         self.progress = progress
         self.persist = persist
         self._content: dict | None = None
+        self._saving: list[cache.Saving] = []  # cache saves still running in the background
         self._store: bodies.BodyStore | None = None  # where _content's bodies are
         self._state: dict | None = None
         self._output: Output | None = None
@@ -95,6 +98,7 @@ class Builder:
         try:
             return self._build(defer_search, changed_paths, found)
         except BaseException:
+            self.wait_for_saves(check=False)
             # The next build starts from the model again: patching the one this build made
             # would skip what this build never recorded in its state. (A build that changed
             # no published article, such as the preview's cancelled search update, made the
@@ -212,6 +216,7 @@ class Builder:
             except BaseException:
                 output.abort(gen)
                 raise
+            self.wait_for_saves()  # the caches are saved before the output goes live
             live_id = secrets.token_hex(8)
             new_state = {"key": state_key, "live_id": live_id, "signature": signature,
                          "templates": templates, "files": files, "deps": page_deps}
@@ -259,6 +264,7 @@ class Builder:
     def close(self) -> None:
         """End of a preview session: write what memory knows to the disk cache. (After any
         build: close the body store; the articles' bodies can still be read.)"""
+        self.wait_for_saves(check=False)  # (a build waits itself; check's load_site does not)
         if self.persist:
             if self._store is not None:
                 self._store.close()
@@ -397,7 +403,7 @@ class Builder:
                 self._site, edited = patched
                 self.edited = edited if in_state else None
                 if stale and self.persist:
-                    self._save_content()
+                    self._save_content(later=len(todo) < PARALLEL_MIN)
                 return self._site, len(todo)
         results = [cached[ref.rel][2] for ref in refs if ref.rel in cached]
         articles = [r for r in results if isinstance(r, model.Article)]
@@ -414,22 +420,46 @@ class Builder:
             raise BuildError(problems)
         self._site = site  # the next build (or the next run, from the cache) patches it
         if self.persist:
-            self._save_content()
+            self._save_content(later=len(todo) < PARALLEL_MIN)
         return site, len(todo)
 
-    def _save_content(self) -> None:
+    def _save_content(self, later: bool = False) -> None:
+        """Save the parsed files and their model. ``later``: in the background, on the other
+        core (see :meth:`wait_for_saves`), for a build that parsed few files and so has an
+        idle core; a build that parsed many keeps both busy in its later stages anyway."""
         store, old = self._store, None
         live = [r[2].body_data for r in self._content.values() if isinstance(r[2], model.Article)]
         if store.dead(live) > max(store.length // 2, COMPACT_MIN):  # mostly old bodies
             old, store = store, store.compact(live)
             self._store = store
         store.flush()
-        cache.save(self._content_path, self._content_key,
-                   {"records": self._content, "site": self._site,
-                    "bodies": (store.name, store.length),
-                    "options": (self.options.drafts, self.options.future)})
-        if old is not None:
-            old.remove()
+        save = (self._content_path, self._content_key,
+                {"records": self._content, "site": self._site,
+                 "bodies": (store.name, store.length),
+                 "options": (self.options.drafts, self.options.future)})
+        if later and old is None:
+            self._saving.append(cache.save_later([save]))
+        else:
+            cache.save(*save)
+            if old is not None:
+                old.remove()
+
+    def wait_for_saves(self, check: bool = True) -> None:
+        """Wait for the cache saves running in the background (this build's content cache and
+        related-stories index, pickled while the build goes on). ``check``: raise when one
+        failed."""
+        saving = self._saving + (self._related.saving if self._related else [])
+        self._saving = []
+        if self._related:
+            self._related.saving = []
+        failed = None
+        for job in saving:
+            try:
+                job.wait()
+            except OSError as exc:
+                failed = failed or exc
+        if failed and check:
+            raise failed
 
 
 def build(site_dir: Path, options: BuildOptions | None = None,

@@ -72,6 +72,8 @@ class RelatedStage:
         self._index: Any = None
         self._features: dict | None = None
         self._features_key: str | None = None
+        self.saving: list[cache.Saving] = []
+        """Saves running in the background; the pipeline waits for them (``wait_for_saves``)."""
 
     def run(self, site: Site, jobs: int, incremental: bool = True,
             progress: Callable[[str, int, int], None] | None = None,
@@ -146,8 +148,13 @@ class RelatedStage:
             self._state, self._index = new_state, index
         elif dirty:
             # The index first: lists that name an index id always find that index.
-            cache.save(self.index_path, (key, new_state["index_id"]), {"index": index})
-            cache.save(self.lists_path, key, new_state)
+            saves = [(self.index_path, (key, new_state["index_id"]), {"index": index}),
+                     (self.lists_path, key, new_state)]
+            if touched is None:  # a new index: the build's other stages keep both cores busy
+                for save in saves:
+                    cache.save(*save)
+            else:  # an update: pickled on the other core while the build goes on
+                self.saving.append(cache.save_later(saves))
         holder = {"index": index}
 
         def load_index():

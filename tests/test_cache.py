@@ -60,3 +60,39 @@ def test_a_missing_or_truncated_file_loads_as_nothing(tmp_path):
     path.write_bytes(path.read_bytes()[:-100])
     assert cache.load(path, "k") is None
     assert cache.load(Path(tmp_path / "nowhere" / "x.pickle"), "k") is None
+
+
+def test_background_saves_run_in_another_process_and_a_failure_fails_the_build(
+        news_site, monkeypatch):
+    # An edit build pickles the content cache and the related index in forked processes while
+    # it goes on; it waits for them before the new output goes live, so a save that fails
+    # fails the build and leaves public/ as it was.
+    import os
+
+    from conftest import article
+    news_site.build()
+    before = news_site.tree_digest()
+    real, seen = cache.save, []
+
+    def failing(path, key, value):
+        seen.append((Path(path).name, os.getpid()))
+        if Path(path).name == "related-index.pickle":
+            raise OSError("disk full")
+        return real(path, key, value)
+    monkeypatch.setattr(cache, "save", failing)
+    news_site.write("content/articles/2024/talks-resume.md", article(
+        "Ceasefire talks resume", "2024-12-01", "Delegations met in Cairo.",
+        topics=["gaza-talks"]))
+    try:
+        news_site.build()
+    except OSError as exc:
+        assert "related-index.pickle" in str(exc)
+    else:  # pragma: no cover
+        raise AssertionError("the build should have failed")
+    assert news_site.tree_digest() == before
+    # The saves ran in other processes: this one saw none of them (only its own state saves).
+    assert not {name for name, pid in seen if pid == os.getpid()} & {
+        "content.pickle", "related-index.pickle", "related-lists.pickle"}
+    monkeypatch.undo()
+    news_site.build()
+    assert "Delegations met in Cairo." in news_site.read("articles/talks-resume/index.html")
