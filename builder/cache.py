@@ -113,12 +113,15 @@ def save(path: Path, key: Any, value: Any) -> None:
 class Saving:
     """Saves running in a forked process while the build goes on (see :func:`save_later`)."""
 
-    def __init__(self, pid: int, paths: list[Path]):
-        self.pid, self.paths = pid, paths
+    def __init__(self, pid: int | None, paths: list[Path]):
+        self.pid, self.paths = pid, paths  # (None: nothing to wait for, already saved)
 
     def wait(self) -> None:
         """Wait for the saves; raises OSError when one failed (its file is then as it was)."""
+        if self.pid is None:
+            return
         _, status = os.waitpid(self.pid, 0)
+        self.pid = None
         if os.waitstatus_to_exitcode(status) != 0:
             raise OSError(f"could not save {', '.join(p.name for p in self.paths)} "
                           f"in {self.paths[0].parent}")
@@ -129,7 +132,12 @@ def save_later(saves: list[tuple[Path, Any, Any]]) -> Saving:
     goes on meanwhile on the other core (an edit build spends a second pickling caches whole).
     The process works on a snapshot of the values as they are now: change none of them
     afterwards expecting it to be saved. Call :meth:`Saving.wait` before relying on the files."""
-    pid = os.fork()
+    try:
+        pid = os.fork()
+    except OSError:  # no process to spare: save here and now
+        for path, key, value in saves:
+            save(path, key, value)
+        return Saving(None, [])
     if pid == 0:  # the child: save, and leave without running anything of the parent's
         code = 1
         try:

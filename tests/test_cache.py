@@ -96,3 +96,26 @@ def test_background_saves_run_in_another_process_and_a_failure_fails_the_build(
     monkeypatch.undo()
     news_site.build()
     assert "Delegations met in Cairo." in news_site.read("articles/talks-resume/index.html")
+
+
+def test_saving_later_without_a_process_to_spare_saves_at_once(tmp_path, monkeypatch):
+    import os
+
+    def no_fork():
+        raise OSError(11, "Resource temporarily unavailable")
+    monkeypatch.setattr(os, "fork", no_fork)
+    path = tmp_path / "c.pickle"
+    job = cache.save_later([(path, "k", {"v": 1})])
+    assert cache.load(path, "k") == {"v": 1}  # before any wait
+    job.wait()
+
+
+def test_saves_made_later_are_there_once_waited_for(tmp_path):
+    first, second = tmp_path / "a.pickle", tmp_path / "b.pickle"
+    value = big_value()
+    job = cache.save_later([(first, "k", value), (second, "j", {"n": 2})])
+    value["records"].clear()  # the forked process saves the values as they were
+    job.wait()
+    job.wait()  # (a second wait is harmless)
+    assert cache.load(first, "k") == big_value() and cache.load(second, "j") == {"n": 2}
+    assert sorted(p.name for p in tmp_path.iterdir()) == ["a.pickle", "b.pickle"]

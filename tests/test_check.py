@@ -215,25 +215,27 @@ class Handler(http.server.BaseHTTPRequestHandler):
             cls.active += counted
             cls.most = max(cls.most, cls.active)
         try:
-            if self.path.startswith("/slow"):
+            if counted:
                 time.sleep(0.3)
-            if self.path.startswith("/gone"):
-                self.send_response(404)
-            elif self.path.startswith("/no-head") and self.command == "HEAD":
-                self.send_response(405)
-            elif self.path.startswith("/moved"):
-                self.send_response(301)
-                self.send_header("Location", "/gone")
-            elif self.path.startswith("/hang"):
-                time.sleep(8)
-                self.send_response(200)
-            else:
-                self.send_response(200)
-            self.send_header("Content-Length", "0")
-            self.end_headers()
         finally:
+            # Counted off before answering: once the client has the answer it may send its
+            # next request, which must not find this one still counted.
             with cls.lock:
                 cls.active -= counted
+        if self.path.startswith("/gone"):
+            self.send_response(404)
+        elif self.path.startswith("/no-head") and self.command == "HEAD":
+            self.send_response(405)
+        elif self.path.startswith("/moved"):
+            self.send_response(301)
+            self.send_header("Location", "/gone")
+        elif self.path.startswith("/hang"):
+            time.sleep(8)
+            self.send_response(200)
+        else:
+            self.send_response(200)
+        self.send_header("Content-Length", "0")
+        self.end_headers()
 
     def do_HEAD(self):
         self._answer(False)
