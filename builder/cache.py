@@ -93,7 +93,8 @@ def save(path: Path, key: Any, value: Any) -> None:
 
     The pickle streams to the file (in 64 KB frames) rather than being made in memory first:
     cache files reach tens of MB on a large site (the related index: 120 MB at 50,000
-    articles), and a copy in memory would add to the build's peak. The checksum goes in its slot at the front once the body is written."""
+    articles), and a copy in memory would add to the build's peak. The checksum goes in its
+    slot at the front once the body is written."""
     path = Path(path)
     path.parent.mkdir(parents=True, exist_ok=True)
     tmp = path.with_name(f".{path.name}.{os.getpid()}.tmp")
@@ -108,6 +109,12 @@ def save(path: Path, key: Any, value: Any) -> None:
         tmp.unlink(missing_ok=True)
         raise
     os.replace(tmp, path)
+
+
+def save_all(saves: list[tuple[Path, Any, Any]]) -> None:
+    """:func:`save` each (path, key, value), in order."""
+    for path, key, value in saves:
+        save(path, key, value)
 
 
 class Saving:
@@ -128,22 +135,20 @@ class Saving:
 
 
 def save_later(saves: list[tuple[Path, Any, Any]]) -> Saving:
-    """:func:`save` each (path, key, value), in order, in a forked process, so that the build
-    goes on meanwhile on the other core (an edit build spends a second pickling caches whole).
-    The process works on a snapshot of the values as they are now: change none of them
-    afterwards expecting it to be saved. Call :meth:`Saving.wait` before relying on the files."""
+    """:func:`save_all` in a forked process, so that the build goes on meanwhile on the other
+    core (an edit build spends a second pickling caches whole). The process works on a
+    snapshot of the values as they are now: change none of them afterwards expecting it to be
+    saved. Call :meth:`Saving.wait` before relying on the files."""
     try:
         pid = os.fork()
     except OSError:  # no process to spare: save here and now
-        for path, key, value in saves:
-            save(path, key, value)
+        save_all(saves)
         return Saving(None, [])
     if pid == 0:  # the child: save, and leave without running anything of the parent's
         code = 1
         try:
             gc.disable()  # (collecting would write to every object, copying the parent's pages)
-            for path, key, value in saves:
-                save(path, key, value)
+            save_all(saves)
             code = 0
         finally:
             os._exit(code)

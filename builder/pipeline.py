@@ -265,23 +265,19 @@ class Builder:
         """End of a preview session: write what memory knows to the disk cache. (After any
         build: close the body store; the articles' bodies can still be read.)"""
         self.wait_for_saves(check=False)  # (a build waits itself; check's load_site does not)
-        if self.persist:
-            if self._store is not None:
-                self._store.close()
-                self._store = None
-                self._content = None  # (read again with the store)
-            return
-        if self._output is not None:
-            self._output.close()
-        if self._state is not None:
-            cache.save(self._state_path, self._state["key"], self._state)
-        if self._content is not None:
-            self._save_content()
-        if self._related is not None:
-            self._related.close()
+        if not self.persist:
+            if self._output is not None:
+                self._output.close()
+            if self._state is not None:
+                cache.save(self._state_path, self._state["key"], self._state)
+            if self._content is not None:
+                self._save_content()
+            if self._related is not None:
+                self._related.close()
         if self._store is not None:
             self._store.close()
             self._store = None
+            self._content = None  # (the records go with their store: read both again)
 
     def search(self, site: model.Site, gen: Generation, cache_dir: Path,
                changed: set[str] | None, defer: bool) -> list[Diagnostic]:

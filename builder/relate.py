@@ -151,8 +151,7 @@ class RelatedStage:
             saves = [(self.index_path, (key, new_state["index_id"]), {"index": index}),
                      (self.lists_path, key, new_state)]
             if touched is None:  # a new index: the build's other stages keep both cores busy
-                for save in saves:
-                    cache.save(*save)
+                cache.save_all(saves)
             else:  # an update: pickled on the other core while the build goes on
                 self.saving.append(cache.save_later(saves))
         holder = {"index": index}

@@ -245,8 +245,9 @@ def _rarities(table: dict[str, float]) -> dict[str, float]:
 
 
 def _token_line(tokens: list[str]) -> str:
-    """The tokens as one lowercase line, possessive 's dropped: " the bank of england "."""
-    line = " " + " ".join(tokens).lower().replace("\u2019", "'") + " "
+    """The tokens (of text whose apostrophes are plain already) as one lowercase line,
+    possessive 's dropped: " the bank of england "."""
+    line = " " + " ".join(tokens).lower() + " "
     return line.replace("'s ", " ")
 
 
