@@ -10,6 +10,7 @@ import dataclasses
 import pickle
 import random
 import re
+from collections import Counter
 from datetime import timedelta
 
 import pytest
@@ -131,6 +132,58 @@ def test_fast_patterns_match_the_plain_ones_on_random_and_real_text():
         _same_matches("".join(rng.choice(alphabet) for _ in range(rng.randint(1, 40))))
     for item in corpus():
         _same_matches(item.title + "\n" + item.text)
+
+
+def _random_prose(rng: random.Random) -> str:
+    """Text made of words that test the tokenizer's and the name finder's edges."""
+    words = ["Sarah", "Palin", "Gov.Sarah", "Palin2", "Palin.com", "Palin's", "Palin\u2019s",
+             "O'Brien", "al", "of", "Bank", "England", "England's", "Prosecutor's", "Office",
+             "The", "the", "said", "it's", "IT'S", "iPhone", "2008", "1,200", "5.6", "a.,b",
+             "x_Y", "\u00c9lan", "Z\u00fcrich", "(Reuters)", "\u201cQuoted", "end.\u201d", "-",
+             "U.S.", "Al-Assad", "76ers", "Assad's's"]
+    seps = [" ", " ", " ", "-", ", ", ". ", "\n\n", ".", ",", "'", "\u2019", ""]
+    return "".join(rng.choice(words) + rng.choice(seps) for _ in range(rng.randint(1, 30)))
+
+
+def _texts_to_check():
+    rng = random.Random(11)
+    yield from _TRICKY
+    for _ in range(1500):
+        yield _random_prose(rng)
+    for item in corpus():
+        yield item.title + "\n" + item.text
+
+
+def test_body_counts_equal_counting_every_token():
+    from builder.related import text as features_text
+    for text in _texts_to_check():
+        text = text.replace("\u2019", "'")
+        lower: dict[str, int] = {}
+        caps: dict[str, int] = {}
+        for token, n in Counter(features_text._TOKEN.findall(text)).items():
+            if token[0].isupper():
+                caps[token] = caps.get(token, 0) + n
+                continue
+            if token.endswith(("'s", "'S")):
+                token = token[:-2]
+            lower[token.lower()] = lower.get(token.lower(), 0) + n
+        assert features_text._body_counts(text) == (lower, caps), text
+
+
+def test_names_found_in_place_equal_names_looked_up_in_all_tokens(monkeypatch):
+    """A name is kept when its words are a run of whole tokens of the text. Most are seen to
+    be one where they were found; forcing the slow check (the whole token sequence) for every
+    name must give the same features."""
+    from builder.related import text as features_text
+    rng = random.Random(5)
+    texts = list(_texts_to_check())
+    pairs = [(rng.choice(texts)[:80], text) for text in texts]
+    fast = [features_text.text_features(title, text) for title, text in pairs]
+    monkeypatch.setattr(features_text, "_whole_tokens", lambda *args: False)
+    slow = [features_text.text_features(title, text) for title, text in pairs]
+    assert sum(bool(f.names) for f in fast) > 100
+    for f, g, (title, text) in zip(fast, slow, pairs):
+        assert f == g, (title, text)
 
 
 def test_typographic_and_plain_apostrophes_count_as_one():
