@@ -9,7 +9,10 @@ whose bytes differ from what the shadow holds, and then swaps the two folders in
 - ``public/`` is always either the last good build or the new one, whatever happens in between,
   including a kill -9 or a failed build (nothing touches ``public/`` before the swap);
 - nothing is ever deleted wholesale (deleting thousands of files costs about 1 ms each on the
-  disks measured here), and an unchanged page is never written again.
+  disks measured here), and an unchanged page is never written again;
+- the shadow gets an unchanged page as a hard link to the live file (where the filesystem
+  allows it), and a file is always replaced, never written over, so the two generations can
+  share files without one build's writing showing through in the other.
 
 What each generation holds is recorded in ``.briefs-cache/output-<key>.pickle`` as path -> (hash, size,
 mtime). A generation whose record is missing, or whose files were touched behind our back, is
@@ -40,6 +43,9 @@ def digest(data: bytes) -> str:
 
 
 _WRITE_FLAGS = os.O_WRONLY | os.O_CREAT | os.O_TRUNC | getattr(os, "O_CLOEXEC", 0)
+_NO_LINKS = {errno.EPERM, errno.EXDEV, errno.EMLINK, errno.ENOTSUP, errno.EOPNOTSUPP,
+             errno.ENOSYS}
+"""os.link errors that mean "not on this filesystem": copy instead, from then on."""
 
 
 def safe_rel(rel: str) -> str:
@@ -120,7 +126,10 @@ class Generation:
             if old is None or old[0] != h:
                 pending.add(rel)
 
-    def _write(self, rel: str, data: bytes, h: str) -> None:
+    def _make_room(self, rel: str) -> str:
+        """The path of ``rel`` in this folder, its parent made and no file there: a file may
+        be a hard link shared with the other generation (``complete``), so it is replaced,
+        never written over."""
         # Plain os calls: this runs once per page, and the syscalls are the cost that matters.
         path = f"{self._root}/{rel}"
         parent = rel.rpartition("/")[0]
@@ -133,10 +142,15 @@ class Generation:
                 os.makedirs(f"{self._root}/{parent}", exist_ok=True)
             self._dirs.add(parent)
         try:
-            fd = os.open(path, _WRITE_FLAGS, 0o644)
+            os.unlink(path)
+        except FileNotFoundError:
+            pass
         except IsADirectoryError:
             shutil.rmtree(path)
-            fd = os.open(path, _WRITE_FLAGS, 0o644)
+        return path
+
+    def _write(self, rel: str, data: bytes, h: str) -> None:
+        fd = os.open(self._make_room(rel), _WRITE_FLAGS, 0o644)
         try:
             view = memoryview(data)
             while view:
@@ -186,7 +200,21 @@ class Generation:
                                                     "build again"))
                     pending.add(rel)  # carried, so the live output has these bytes
             self.unchecked = False
+        # A pending file has the same bytes in the live folder: the shadow gets a hard link
+        # to it (no copy; both generations share the file until one of them replaces it,
+        # see _make_room). Where the filesystem has no hard links, it is copied.
+        link = True
+        live_dir = os.fspath(live_root)
         for rel in sorted(self.pending):
+            if link:
+                try:
+                    os.link(f"{live_dir}/{rel}", self._make_room(rel))
+                    self.known[rel] = self.live[rel]
+                    self.written += 1
+                    continue
+                except OSError as exc:
+                    if exc.errno in _NO_LINKS:
+                        link = False
             self._write(rel, (live_root / rel).read_bytes(), self.hashes[rel])
         self.pending.clear()
         for rel in sorted(self.known.keys() - self.hashes.keys(), reverse=True):

@@ -243,6 +243,41 @@ def test_body_edit_renders_the_article_not_the_lists(news_site):
     assert result.rendered > 4
 
 
+def test_generations_share_unchanged_files_and_a_write_never_shows_through(news_site,
+                                                                          monkeypatch):
+    """After a build into an empty shadow, the shadow holds hard links to the live files
+    rather than copies. Writing a changed page into the shadow must replace its file, not
+    write over it, or the change would show in public/ before the swap (or after a failed
+    build)."""
+    import os
+
+    from builder import pipeline
+    from builder.errors import Diagnostic
+    news_site.build()
+    news_site.write("content/articles/2024/talks-resume.md", article(
+        "Talks resume", "2024-12-01", "First version.", topics=["gaza-talks"]))
+    news_site.build()  # the shadow (the first build) was empty: it got the unchanged pages
+    (shadow,) = (news_site.root / ".briefs-cache").glob("shadow-*")
+    page = "articles/rebels-reach-hama/index.html"
+    assert os.path.samefile(shadow / page, news_site.public / page)
+    before = news_site.tree_digest()
+    hama = "content/articles/2024/rebels-reach-hama.md"
+    news_site.write(hama, news_site.root.joinpath(hama).read_text().replace(
+        "outskirts", "centre"))
+
+    def fail(*args, **kwargs):
+        raise BuildError(Diagnostic("static", None, None, "disk full"))
+    with monkeypatch.context() as m:
+        m.setattr(pipeline, "copy_files", fail)
+        with pytest.raises(BuildError):
+            news_site.build()
+    assert "centre" in (shadow / page).read_text()  # rendered into the shadow
+    assert news_site.tree_digest() == before  # and not into public/
+    news_site.build()
+    assert "centre" in news_site.read(page)
+    assert "outskirts" in (shadow / page).read_text()  # the old generation kept its bytes
+
+
 def test_tampered_shadow_is_checked_before_it_goes_live(news_site):
     """The shadow folder is checked lazily (an unchanged build checks nothing); a build that
     swaps it in must still not publish a file someone changed or removed there."""
