@@ -420,3 +420,47 @@ def test_duplicate_slugs_and_naive_dates_are_refused():
         build([item, item])
     with pytest.raises(ValueError, match="timezone"):
         build([dataclasses.replace(item, date=item.date.replace(tzinfo=None))])
+
+
+def test_dot_blocks_are_the_greedy_partition():
+    """_block_end finds, with numpy, the same blocks as adding row groups one at a time until
+    the scratch matrix or the gathered entries would grow past their bounds."""
+    import numpy as np
+
+    from builder.related import index as engine
+
+    def greedy(g_len, g_ent):
+        blocks, g, n = [], 0, len(g_len)
+        while g < n:
+            h, cells, entries = g, 0, 0
+            while h < n:
+                w2, e2 = cells + int(g_len[h]), entries + int(g_ent[h])
+                if h > g and ((h - g + 1) * (w2 + 1) > engine._DENSE_CELLS
+                              or e2 > engine._BLOCK_ENTRIES):
+                    break
+                cells, entries, h = w2, e2, h + 1
+            blocks.append((g, h))
+            g = h
+        return blocks
+
+    rng = np.random.default_rng(3)
+    exact = [  # sums landing exactly on a bound (which still fits)
+        (np.array([524287, 524288, 1, 0, 7]), np.zeros(5, dtype=np.int64)),
+        (np.ones(9, dtype=np.int64), np.full(9, engine._BLOCK_ENTRIES // 4))]
+    for trial in range(62):
+        if trial < 2:
+            g_len, g_ent = exact[trial]
+            n = len(g_len)
+        else:
+            n = int(rng.integers(1, 3000))
+            scale = [1, 60, 5000, 3 << 20][trial % 4]
+            g_len = rng.integers(0, 80 if trial % 2 else 3, n)
+            g_ent = rng.integers(0, scale, n)
+        cum_len = np.concatenate(([0], np.cumsum(g_len)))
+        cum_ent = np.concatenate(([0], np.cumsum(g_ent)))
+        found, g = [], 0
+        while g < n:
+            h = engine._block_end(g, cum_len, cum_ent)
+            found.append((g, h))
+            g = h
+        assert found == greedy(g_len, g_ent), trial
