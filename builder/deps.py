@@ -104,14 +104,29 @@ class Dependents:
         return set().union(*(self.pages.get(k, ()) for k in keys))
 
 
-def shared_keys(page_deps: dict[str, tuple], signature: dict) -> dict[str, tuple]:
-    """``page_deps`` with one string object per distinct key. Each page spec makes its keys
-    afresh, so a saved state would hold every key once per page that names it: at 50,000
-    articles two million strings, a 3x larger file, and a pickling memo of ~100 MB at the
-    build's peak. Shared, each key is pickled once."""
-    canon = {key: key for key in signature}
+def shared_keys(page_deps: dict[str, tuple], signature: dict, fresh: list[str] | None = None,
+                old_signature: dict | None = None) -> tuple[dict[str, tuple], dict]:
+    """``page_deps`` and ``signature`` with one string object per distinct key. Each page spec
+    makes its keys afresh, so a saved state would hold every key once per page that names it:
+    at 50,000 articles two million strings, a 3x larger file, and a pickling memo of ~100 MB
+    at the build's peak. Shared, each key is pickled once.
+
+    ``fresh`` and ``old_signature``: only the pages at these paths were planned anew; the
+    others' keys come from the previous state, where they are the objects of its signature
+    (``old_signature``). Those objects are then kept for the new signature and the fresh pages
+    too, so an edit build looks at a few pages' keys rather than at every page's."""
+    if fresh is None or old_signature is None:
+        canon = {key: key for key in signature}
+        get = canon.setdefault
+        return {path: tuple([get(k, k) for k in keys]) for path, keys in page_deps.items()}, \
+            signature
+    canon = {key: key for key in old_signature}
     get = canon.setdefault
-    return {path: tuple([get(k, k) for k in keys]) for path, keys in page_deps.items()}
+    signature = {get(k, k): v for k, v in signature.items()}
+    page_deps = dict(page_deps)
+    for path in fresh:
+        page_deps[path] = tuple([get(k, k) for k in page_deps[path]])
+    return page_deps, signature
 
 
 def changed_keys(old: dict[str, Any], new: dict[str, Any]) -> set[str]:

@@ -203,7 +203,11 @@ class Builder:
                 else:
                     carried.append(spec.path)
             if self.persist:
-                page_deps = deps.shared_keys(page_deps, signature)
+                # The previous state's pages share their keys already (see shared_keys).
+                shared = state is not None and state.get("shared") and changed is not None
+                page_deps, signature = deps.shared_keys(
+                    page_deps, signature, [s.path for s in specs] if shared else None,
+                    state["signature"] if shared else None)
             gen.carry_many(carried)
             stage_warnings: list[Diagnostic] = []
             try:
@@ -219,7 +223,8 @@ class Builder:
             self.wait_for_saves()  # the caches are saved before the output goes live
             live_id = secrets.token_hex(8)
             new_state = {"key": state_key, "live_id": live_id, "signature": signature,
-                         "templates": templates, "files": files, "deps": page_deps}
+                         "templates": templates, "files": files, "deps": page_deps,
+                         "shared": self.persist}
             # The state is saved before the swap, under the new generation's id: if the swap
             # never happens, the ids differ next time and everything is rendered again.
             if self.persist:
