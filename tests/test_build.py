@@ -176,6 +176,24 @@ def test_feeds_are_atom(news_site):
     assert self_link.get("href") == "https://example.org/news/topics/aleppo-offensive/feed.xml"
 
 
+def test_feed_escaping_round_trips_through_an_xml_parser():
+    """The feeds' own escape()/quoteattr() (kept out of xml.sax.saxutils for its imports):
+    any text, put in an element and in an attribute, parses back to itself, and the bytes are
+    what saxutils would write."""
+    import random
+    from xml.sax import saxutils
+
+    from builder.feeds import escape, quoteattr
+    rng = random.Random(2)
+    alphabet = "ab&<>\"'\n\r\t \u00e9;#x"
+    for _ in range(3000):
+        text = "".join(rng.choice(alphabet) for _ in range(rng.randint(0, 16)))
+        assert (escape(text), quoteattr(text)) == (saxutils.escape(text), saxutils.quoteattr(text))
+        root = ET.fromstring(f"<e a={quoteattr(text)}>{escape(text)}</e>")
+        assert root.get("a") == text
+        assert (root.text or "") == text.replace("\r\n", "\n").replace("\r", "\n")
+
+
 def test_sitemap_and_robots(news_site):
     news_site.build()
     root = ET.fromstring((news_site.public / "sitemap.xml").read_bytes())
