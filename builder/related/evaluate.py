@@ -46,7 +46,7 @@ import numpy as np
 
 from . import RelatedConfig, RelatedIndex, features, from_mapping
 from .corpus import Corpus, load_jsonl, load_site
-from .text import text_features
+from .text import text_features, word_keys
 
 HOLDOUT_SALT = "briefs-related/holdout:"
 HOLDOUT_SHARE = 0.4
@@ -157,15 +157,9 @@ def run_briefs(corpus: Corpus, config: RelatedConfig,
 
 def corpus_rarity(corpus: Corpus, title_weight: float) -> Callable[[str], float]:
     """Word weights from this corpus's document frequencies, ln((1 + N) / (1 + df))."""
-    tok = re.compile(r"\w+(?:['\u2019.,]\w+)*")
     df: Counter[str] = Counter()
     for it in corpus.items:
-        words = set()
-        for w in tok.findall((it.title + "\n" + it.text).replace("\u2019", "'")):
-            if w.endswith("'s") or w.endswith("'S"):
-                w = w[:-2]
-            words.add(w.lower())
-        df.update(words)
+        df.update(word_keys(it.title + "\n" + it.text))
     n = len(corpus.items)
     return lambda term: math.log((1 + n) / (1 + df.get(term, 0)))
 

@@ -172,34 +172,26 @@ def text_features(title: str, text: str, *, title_weight: float = 1.5, max_terms
     names_like = {k for k, c in capital.items()
                   if c * 2 > tf_body.get(k, 0) + tf_head.get(k, 0)}
 
-    scored: list[tuple[float, str]] = []
+    # Word weights: the background table's rarities, or the caller's (one-letter words and
+    # weights below 0 count as 0, which leaves the word out).
+    rarities = _rarities(table) if rarity is None else \
+        {t: (max(rarity(t), 0.0) if len(t) > 1 else 0.0) for t in tf}
+    get = rarities.get
     sqrt = math.sqrt
-    if rarity is None:
-        get = _rarities(table).get
-        for term, f in tf.items():
-            r = get(term)
-            if r is None:
-                if len(term) < 2:
-                    continue
-                r = _NUMBER_RARITY if term[0].isdigit() and _NUMBER.fullmatch(term) \
-                    else _UNKNOWN_RARITY
-            elif not r:  # too common to count
-                continue
-            w = sqrt(f) * r
-            if term in names_like:
-                w *= NAME_BOOST
-            scored.append((-w, term))
-    else:
-        for term, f in tf.items():
+    scored: list[tuple[float, str]] = []
+    for term, f in tf.items():
+        r = get(term)
+        if r is None:  # not in the table: a rare word, or a number
             if len(term) < 2:
                 continue
-            r = rarity(term)
-            if r <= 0:
-                continue
-            w = sqrt(f) * r
-            if term in names_like:
-                w *= NAME_BOOST
-            scored.append((-w, term))
+            r = _NUMBER_RARITY if term[0].isdigit() and _NUMBER.fullmatch(term) \
+                else _UNKNOWN_RARITY
+        elif not r:  # too common to count
+            continue
+        w = sqrt(f) * r
+        if term in names_like:
+            w *= NAME_BOOST
+        scored.append((-w, term))
     scored.sort()
     del scored[max_terms:]
 
@@ -221,6 +213,18 @@ def text_features(title: str, text: str, *, title_weight: float = 1.5, max_terms
                     forms="\n".join("" if f == t else f for f, t in zip(forms, terms))
                     if forms != terms else "",
                     names="\n".join(spelt for _, spelt in names))
+
+
+def word_keys(text: str) -> set[str]:
+    """The distinct words of ``text`` as ``features()`` keys them: lowercase, possessive 's
+    dropped (the evaluation counts document frequencies with it)."""
+    lower, caps = _body_counts(text.replace("\u2019", "'"))
+    keys = set(lower)
+    for token in caps:
+        if "'" in token and token[-2:] in ("'s", "'S"):
+            token = token[:-2]
+        keys.add(token.lower())
+    return keys
 
 
 def _body_counts(text: str) -> tuple[dict[str, int], dict[str, int]]:
