@@ -278,6 +278,36 @@ def test_generations_share_unchanged_files_and_a_write_never_shows_through(news_
     assert "outskirts" in (shadow / page).read_text()  # the old generation kept its bytes
 
 
+def test_without_hard_links_the_shadow_gets_copies(news_site, monkeypatch):
+    """On a filesystem that refuses hard links (vfat says EPERM) the pages are copied, once
+    the first refusal is seen, and the build is the same."""
+    import errno
+    import os
+
+    from builder import write
+    calls = []
+
+    def refuse(src, dst):
+        calls.append(dst)
+        raise OSError(errno.EPERM, "Operation not permitted")
+    news_site.build()
+    news_site.write("content/articles/2024/talks-resume.md", article(
+        "Talks resume", "2024-12-01", "First version.", topics=["gaza-talks"]))
+    monkeypatch.setattr(write.os, "link", refuse)
+    news_site.build()
+    (shadow,) = (news_site.root / ".briefs-cache").glob("shadow-*")
+    page = "articles/rebels-reach-hama/index.html"
+    assert len(calls) == 1  # not tried again after the refusal
+    assert not os.path.samefile(shadow / page, news_site.public / page)
+    assert (shadow / page).read_bytes() == (news_site.public / page).read_bytes()
+    monkeypatch.undo()
+    before = news_site.tree_digest()
+    shutil.rmtree(news_site.public)
+    shutil.rmtree(news_site.root / ".briefs-cache")
+    news_site.build()
+    assert news_site.tree_digest() == before
+
+
 def test_tampered_shadow_is_checked_before_it_goes_live(news_site):
     """The shadow folder is checked lazily (an unchanged build checks nothing); a build that
     swaps it in must still not publish a file someone changed or removed there."""
