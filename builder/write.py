@@ -377,8 +377,9 @@ class Output:
         return True
 
     def sync_shadow(self) -> int:
-        """Make the shadow a copy of the live output now, so the next build only writes what it
-        changes (a preview does this while the editor is still reading). Returns files copied."""
+        """Make the shadow hold the live output now (hard links, or copies where the filesystem
+        has none), so the next build only writes what it changes (a preview does this while the
+        editor is still reading). Returns the number of files linked or copied."""
         live = self.live_manifest()
         if not live:
             return 0
