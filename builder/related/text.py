@@ -28,7 +28,6 @@ from collections import Counter
 from dataclasses import dataclass
 from typing import TYPE_CHECKING, Callable
 
-
 from . import background
 
 if TYPE_CHECKING:  # pragma: no cover
@@ -58,7 +57,9 @@ LEADING_WORD_ZIPF = 5.5
 
 # Tokens: runs of letters and digits, joined by inner apostrophes, dots or commas
 # ("O'Brien", "don't", "5.6", "1,200", "76ers").
-_TOKEN = re.compile(r"\w+(?:['\u2019.,]\w+)*")
+_JOINERS = "'\u2019.,"
+"""Characters that join two runs of letters or digits into one token."""
+_TOKEN = re.compile(rf"\w+(?:[{_JOINERS}]\w+)*")
 _NUMBER = re.compile(r"[\d.,]+")
 # A capitalised word at the start of a sentence or paragraph says nothing about being a name.
 # (Searched in "\n" + text, so that the first word counts as a sentence start too.)
@@ -141,8 +142,7 @@ def text_features(title: str, text: str, *, title_weight: float = 1.5, max_terms
     capital: dict[str, int] = {}
     spelling: dict[str, tuple[int, str]] = {}
     for token, n in caps.items():
-        if "'" in token and token[-2:] in ("'s", "'S"):
-            token = token[:-2]
+        token = _unpossessive(token)
         k = token.lower()
         capital[k] = capital.get(k, 0) + n
         best = spelling.get(k)
@@ -151,8 +151,7 @@ def text_features(title: str, text: str, *, title_weight: float = 1.5, max_terms
         tf_body[k] = tf_body.get(k, 0) + n
     tf_head: dict[str, int] = {}
     for token, n in Counter(head_tokens).items():
-        if "'" in token and token[-2:] in ("'s", "'S"):
-            token = token[:-2]
+        token = _unpossessive(token)
         k = token.lower()
         tf_head[k] = tf_head.get(k, 0) + n
         if token[0].isupper():  # headline case: a spelling to show, not a sign of a name
@@ -215,15 +214,17 @@ def text_features(title: str, text: str, *, title_weight: float = 1.5, max_terms
                     names="\n".join(spelt for _, spelt in names))
 
 
+def _unpossessive(token: str) -> str:
+    """The token without a possessive 's ("Assad's" -> "Assad"): one word for features."""
+    return token[:-2] if "'" in token and token[-2:] in ("'s", "'S") else token
+
+
 def word_keys(text: str) -> set[str]:
     """The distinct words of ``text`` as ``features()`` keys them: lowercase, possessive 's
     dropped (the evaluation counts document frequencies with it)."""
     lower, caps = _body_counts(text.replace("\u2019", "'"))
     keys = set(lower)
-    for token in caps:
-        if "'" in token and token[-2:] in ("'s", "'S"):
-            token = token[:-2]
-        keys.add(token.lower())
+    keys.update(_unpossessive(token).lower() for token in caps)
     return keys
 
 
@@ -254,8 +255,7 @@ def _body_counts(text: str) -> tuple[dict[str, int], dict[str, int]]:
             if token[0].isupper():
                 caps[token] = caps_get(token, 0) + n
                 continue
-            if "'" in token and token[-2:] in ("'s", "'S"):
-                token = token[:-2]
+            token = _unpossessive(token)
             k = token if token.islower() else token.lower()
             lower[k] = lower_get(k, 0) + n
     return lower, caps
@@ -282,10 +282,6 @@ def _token_line(tokens: list[str]) -> str:
     possessive 's dropped: " the bank of england "."""
     line = " " + " ".join(tokens).lower() + " "
     return line.replace("'s ", " ")
-
-
-_JOINERS = "'\u2019.,"
-"""Characters that join two runs of letters or digits into one token (see _TOKEN)."""
 
 
 def _is_word(c: str) -> bool:
