@@ -72,9 +72,12 @@ _SENTENCE_START = re.compile(
 # ("Hayat Tahrir al Sham", "Bank of England"). Joined by single spaces or hyphens only.
 # "[A-Z](?<!\w[A-Z])" is "\b[A-Z]" put so that the pattern starts with a character set (see
 # above): the same matches, measured 1.6x faster.
+_PARTICLES = ("al", "el", "de", "del", "der", "di", "da", "du", "la", "le", "van", "von", "bin",
+              "ibn", "of")
+"""Lowercase words a name may hold between its capitalised ones."""
 _NAME = re.compile(
     r"[A-Z](?<!\w[A-Z])[^\W\d_]+(?:'[^\W\d_]+)?"
-    r"(?:[ -](?:(?:al|el|de|del|der|di|da|du|la|le|van|von|bin|ibn|of) )?"
+    rf"(?:[ -](?:(?:{'|'.join(_PARTICLES)}) )?"
     r"[A-Z][^\W\d_]+(?:'[^\W\d_]+)?)+")
 
 
@@ -127,8 +130,16 @@ def features(item: "RelatedInput", config: "RelatedConfig") -> Features:
 def text_features(title: str, text: str, *, title_weight: float = 1.5, max_terms: int = 60,
                   rarity: Callable[[str], float] | None = None) -> Features:
     """Features of a title and text; ``rarity`` replaces the background table's word weights
-    (the evaluation uses it to compare against this corpus's own document frequencies)."""
+    (the evaluation uses it to compare against this corpus's own document frequencies).
+
+    Runs the compiled twin of this function (``_features.pyx``: the same output, about
+    four times faster) when it was built at install, else the Python below."""
     table = background.zipf_table()
+    if _compiled is not None and rarity is None:
+        terms, weights, forms, names = _compiled.text_features(
+            title, text, title_weight, max_terms, _rarities(table), table)
+        return Features(terms=terms, weights=array("H", weights).tobytes(), forms=forms,
+                        names=names)
     # The typographic apostrophe becomes a plain one first (the tokenizer treats the two
     # alike), so that the code below looks for one character, not two.
     body_text = text.replace("\u2019", "'")
@@ -212,6 +223,17 @@ def text_features(title: str, text: str, *, title_weight: float = 1.5, max_terms
                     forms="\n".join("" if f == t else f for f, t in zip(forms, terms))
                     if forms != terms else "",
                     names="\n".join(spelt for _, spelt in names))
+
+
+try:  # the compiled twin of text_features (see there), given this module's settings
+    from . import _features as _compiled
+except ImportError:  # not built: no C compiler or no Cython at install
+    _compiled = None
+else:
+    _compiled.setup(name_boost=NAME_BOOST, number_rarity=RARITY_CEILING - NUMBER_ZIPF,
+                    unknown_rarity=RARITY_CEILING - UNKNOWN_ZIPF,
+                    leading_word_zipf=LEADING_WORD_ZIPF, weight_scale=WEIGHT_SCALE,
+                    max_names=MAX_NAMES, name_scan_chars=NAME_SCAN_CHARS, particles=_PARTICLES)
 
 
 def _unpossessive(token: str) -> str:
