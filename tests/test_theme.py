@@ -6,13 +6,14 @@ from __future__ import annotations
 
 import json
 import posixpath
-from datetime import date, timedelta
+from datetime import date, datetime, timedelta
 from html.parser import HTMLParser
 from pathlib import Path
 
 import pytest
 
 from builder import charts, structured
+from builder.config import load_config
 from builder.errors import BuildError
 from conftest import SITE_YAML, Site, article, topic
 
@@ -468,3 +469,42 @@ def test_topics_index_draws_each_span_on_one_axis(built):
     # the strips are hidden from screen readers: the words beside them say the same
     assert "1 Nov – 20 Dec 2024 · 2 articles · ended" in strips[1]
     assert "30 Nov – 5 Dec 2024 · 4 articles · ongoing" in strips[0]
+
+
+def test_printed_values_escape_as_markupsafe_does():
+    """Templates print values with render.escape_text, which must give exactly the text
+    markupsafe.escape gives, for every kind of value a template prints."""
+    from markupsafe import Markup, escape
+
+    from builder.render import escape_text
+
+    class Html:
+        def __html__(self):
+            return "<b>kept</b>"
+
+    values = [HOSTILE, "", "plain", "&amp; already", "'single' \"double\"", "\u00e9\u2028<>",
+              Markup("<i>safe</i>"), Markup("a") + "<b>", 0, 12.5, True, None, Html(),
+              ("<t>",), datetime(2024, 1, 2)]
+    for value in values:
+        assert escape_text(value) == str(escape(value)), value
+
+
+def test_pages_are_the_same_as_with_jinjas_own_escaping(site, monkeypatch):
+    site.write("content/topics/t.md", topic(HOSTILE, summary=HOSTILE))
+    site.write("content/articles/x.md", article(HOSTILE, "2024-05-01", summary=HOSTILE,
+                                                topics=["t"], tags=[HOSTILE], source=HOSTILE))
+    site.write("content/articles/y.md", article("O'Brien & <Co>", "2024-05-02",
+                                                "Text with <b>tags</b> & ampersands.",
+                                                topics=["t"], tags=["a&b"]))
+    site.build()
+    fast = site.tree_digest()
+    import jinja2.runtime
+
+    from builder import render
+    from builder.render import Renderer
+
+    used = Renderer(load_config(site.root)).templates["article.html"]
+    assert used.root_render_func.__globals__["escape"] is render.escape_text  # fast path on
+    monkeypatch.setattr(render, "escape_text", jinja2.runtime.escape)
+    site.build(incremental=False)
+    assert site.tree_digest() == fast
