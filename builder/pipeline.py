@@ -30,7 +30,7 @@ from . import bodies, cache, content, deps, model, report, sources, stamp, views
 from .config import SiteConfig, load_config
 from .errors import BuildError, Diagnostic
 from .options import CACHE_DIR, BuildOptions, BuildResult, build_lock, out_dir_of  # noqa: F401
-from .relate import RelatedStage
+from .relate import RelatedStage, features_of
 from .render import THEME, Renderer
 from .write import Generation, Output
 
@@ -85,6 +85,8 @@ class Builder:
         """Set from another thread to stop this build's search indexing (the preview)."""
         self.search_pending = False
         """True when the live search index lags the content (a build deferred it)."""
+        self.parsed_features: dict = {}
+        """The related-stories features of the articles this build parsed, by file hash."""
 
     def build(self, defer_search: bool = False, changed_paths: set[str] | None = None,
               found: stamp.Inputs | None = None) -> BuildResult:
@@ -135,7 +137,8 @@ class Builder:
             related = None
             if config.related.enabled and options.related:
                 related = self.related_stage(cache_dir).run(site, jobs, options.incremental,
-                                                            self.progress, edits=self.edited)
+                                                            self.progress, edits=self.edited,
+                                                            parsed=self.parsed_features)
             timer.lap("related")
             templates = deps.template_hashes([config.root / "templates", THEME / "templates"])
             renderer = self.renderer(config, templates, cache_dir)
@@ -376,12 +379,19 @@ class Builder:
         before = [cached.get(ref.rel, (0, 0, None))[2] for ref in todo]  # None: a new file
         failed = 0
         store = self._store
-        for ref, outcome in zip(todo, parse_all(todo, config.tz, jobs, self.progress), strict=True):
+        # Features of the articles parsed now go to the links stage (see _parse_one).
+        wanted = config.related if config.related.enabled and options.related else None
+        self.parsed_features = {}
+        for ref, outcome in zip(todo, parse_all(todo, config.tz, jobs, self.progress, wanted),
+                                strict=True):
             if isinstance(outcome, list):
                 problems.extend(outcome)
                 cached.pop(ref.rel, None)
                 failed += 1
             else:
+                if isinstance(outcome, tuple):
+                    outcome, feat = outcome
+                    self.parsed_features[outcome.digest] = feat
                 if isinstance(outcome, model.Article):
                     outcome = replace(outcome, body_data=store.add(outcome.body_data))
                 cached[ref.rel] = (ref.mtime_ns, ref.size, outcome)
@@ -498,12 +508,17 @@ def build_key(config: SiteConfig, options: BuildOptions, out_dir: Path,
 
 # ----------------------------------------------------------------------------- parsing
 
-def _parse_one(ref: sources.SourceRef, tz) -> Any:
-    """One content file -> Article/Topic/Page, or a list of diagnostics."""
+def _parse_one(ref: sources.SourceRef, tz, related=None) -> Any:
+    """One content file -> Article/Topic/Page, or a list of diagnostics. With ``related``
+    (the related-stories settings), an article comes as (Article, its Features): the text
+    is at hand here, in a worker process, so the links stage need not read it again."""
     try:
         src = sources.read(ref)
         if ref.kind == "articles":
-            return content.parse_article(src, tz).article
+            parsed = content.parse_article(src, tz)
+            if related is None:
+                return parsed.article
+            return parsed.article, features_of(parsed.article.title, parsed.text, related)
         if ref.kind == "topics":
             return content.parse_topic(src, tz)
         return content.parse_page(src)
@@ -516,19 +531,20 @@ def _parse_one(ref: sources.SourceRef, tz) -> Any:
 
 
 def _parse_chunk(args) -> list:
-    refs, tz = args
-    return [_parse_one(r, tz) for r in refs]
+    refs, tz, related = args
+    return [_parse_one(r, tz, related) for r in refs]
 
 
 def parse_all(refs: list[sources.SourceRef], tz, jobs: int,
-              progress: Callable[[str, int, int], None] | None = None) -> Iterator:
+              progress: Callable[[str, int, int], None] | None = None,
+              related=None) -> Iterator:
     """The outcome of each of ``refs``, in order, as they come (so that a large site's bodies
-    go to the store one batch at a time)."""
+    go to the store one batch at a time); ``related``: see :func:`_parse_one`."""
     if jobs <= 1 or len(refs) < PARALLEL_MIN:
-        yield from (_parse_one(r, tz) for r in refs)
+        yield from (_parse_one(r, tz, related) for r in refs)
         return
     size = max(50, len(refs) // (jobs * 8))
-    chunks = [(refs[i:i + size], tz) for i in range(0, len(refs), size)]
+    chunks = [(refs[i:i + size], tz, related) for i in range(0, len(refs), size)]
     with multiprocessing.get_context("fork").Pool(jobs) as pool:
         done = 0
         for part in pool.imap(_parse_chunk, chunks):

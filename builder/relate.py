@@ -3,8 +3,10 @@
 The engine is :mod:`builder.related` (how articles are compared, and why, is documented there
 and in the README). This stage feeds it the site model and keeps its work between builds:
 
-- per-article *features* (an article's distinctive words) are computed in worker processes and
-  cached by the article file's hash, so an edit recomputes one article's features;
+- per-article *features* (an article's distinctive words) are computed by the content stage
+  for every file it parses (``pipeline._parse_one``, in its worker processes, while the text is
+  at hand), else here in worker processes, and cached by the article file's hash, so an edit
+  recomputes one article's features;
 - the *index* is pickled after each build; the next build hands it only the articles that were
   added, edited or removed (``RelatedIndex.update``), which equals a clean build by design;
 - the *lists* (each article's related links with reasons, its later developments, and each
@@ -77,9 +79,12 @@ class RelatedStage:
 
     def run(self, site: Site, jobs: int, incremental: bool = True,
             progress: Callable[[str, int, int], None] | None = None,
-            edits: list[Article] | None = None) -> RelatedLists:
+            edits: list[Article] | None = None, parsed: dict | None = None) -> RelatedLists:
         """The lists for ``site``. ``edits``: the site is the previous run's with only these
-        articles edited (the preview's patched model), so nothing else needs comparing."""
+        articles edited (the preview's patched model), so nothing else needs comparing.
+        ``parsed``: features already computed, by article file hash (the content stage
+        computes them for the files it parses)."""
+        parsed = parsed or {}
         from . import related as engine
         config = site.config.related
         titles = {slug: t.title for slug, t in site.topics.items()}
@@ -114,7 +119,7 @@ class RelatedStage:
             if dirty and index is None:
                 state = None  # lists without their index: start again
         if state is None:
-            feats = self.features(site, config, jobs, incremental, progress)
+            feats = self.features(site, config, jobs, incremental, progress, parsed=parsed)
             inputs = [related_input(a) for a in site.articles]
             index = engine.RelatedIndex.build(inputs, feats, config, titles)
             lists = all_lists(index, site)
@@ -124,11 +129,13 @@ class RelatedStage:
                 # An edit build: the edited articles' files are new, so their features are
                 # not in the cache. Reading and writing the whole cache for them would cost
                 # more than computing them; the cache catches up when the index is built anew.
-                feats = dict(zip((a.slug for a in edited),
-                                 compute_features(edited, config, jobs, progress)))
+                missing = [a for a in edited if a.digest not in parsed]
+                feats = dict(zip((a.slug for a in missing),
+                                 compute_features(missing, config, jobs, progress)))
+                feats.update((a.slug, parsed[a.digest]) for a in edited if a.digest in parsed)
             else:
                 feats = self.features(site, config, jobs, incremental, progress, only=edited,
-                                      all_listed=edits is None)
+                                      all_listed=edits is None, parsed=parsed)
             changed = index.update([related_input(a) for a in edited], feats, removed,
                                    topic_titles=titles)
             if retitled:
@@ -176,10 +183,12 @@ class RelatedStage:
 
     def features(self, site: Site, config, jobs: int, incremental: bool,
                  progress: Callable[[str, int, int], None] | None,
-                 only: list[Article] | None = None, all_listed: bool = True) -> dict:
-        """slug -> Features of the published articles (or of ``only`` these), computing the
-        missing ones in worker processes. ``all_listed``: forget features of articles no
-        longer published (False: leave that to a later call)."""
+                 only: list[Article] | None = None, all_listed: bool = True,
+                 parsed: dict | None = None) -> dict:
+        """slug -> Features of the published articles (or of ``only`` these), taking those in
+        ``parsed`` (by file hash) and computing the missing ones in worker processes.
+        ``all_listed``: forget features of articles no longer published (False: leave that
+        to a later call)."""
         from . import related as engine
         key = engine.features_key(config)
         if self._features is None or self._features_key != key:
@@ -187,6 +196,9 @@ class RelatedStage:
             self._features, self._features_key = loaded or {}, key
         known = self._features
         wanted = site.articles if only is None else only
+        given = [a.digest for a in wanted if a.digest not in known and a.digest in (parsed or {})]
+        for digest in given:
+            known[digest] = parsed[digest]
         todo = [a for a in wanted if a.digest not in known]
         for article, feat in zip(todo, compute_features(todo, config, jobs, progress)):
             known[article.digest] = feat
@@ -194,7 +206,7 @@ class RelatedStage:
         if all_listed:
             live = {a.digest for a in site.articles}
             stale = [d for d in known if d not in live]
-        if todo or stale:
+        if todo or given or stale:
             for digest in stale:
                 del known[digest]
             if self.persist:
@@ -234,11 +246,15 @@ def topic_lists(index, site: Site) -> dict[str, Any]:
 _WORK: tuple | None = None  # (articles, config) inherited by forked workers
 
 
+def features_of(title: str, text: str, config):
+    """The related-stories features of an article's title and plain text."""
+    from .related.text import text_features
+    return text_features(title, text, title_weight=config.weights.title,
+                         max_terms=config.max_terms)
+
+
 def _features_of(article: Article, config):
-    from .related import RelatedInput, features
-    item = RelatedInput(slug=article.slug, title=article.title,
-                        text=plain_text(article.body_html), date=article.date)
-    return features(item, config)
+    return features_of(article.title, plain_text(article.body_html), config)
 
 
 def _features_range(bounds: tuple[int, int]) -> list:

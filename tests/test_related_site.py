@@ -6,7 +6,7 @@ import re
 
 import pytest
 
-from conftest import Site, article, topic
+from conftest import NOW, Site, article, topic
 
 QUAKE = ("A magnitude 6.1 earthquake struck Lombok island in Indonesia, collapsing homes in "
          "Mataram. Rescuers searched the rubble near Senggigi for survivors of the quake.")
@@ -107,3 +107,36 @@ def test_unknown_related_setting_is_a_located_error(tmp_path):
         site.build()
     text = str(exc.value)
     assert "site.yaml:" in text and "related.cuont" in text
+
+
+@pytest.mark.parametrize("jobs", [1, 2])
+def test_features_come_from_parsing_and_equal_features_of_the_page_text(stories, monkeypatch,
+                                                                         jobs):
+    """The content stage computes each parsed article's features while its text is at hand;
+    the links stage then computes none, and they equal features of the rendered body's text
+    (what the links stage would compute), as cached for the next build."""
+    from builder import cache, pipeline, relate
+    from builder.markdown import plain_text
+    from builder.related import RelatedConfig, features_key
+
+    monkeypatch.setattr(pipeline, "PARALLEL_MIN", 2)  # parse in worker processes too
+
+    def refuse(articles, *args, **kwargs):
+        assert not articles, "the links stage computed features the parse had made"
+        return []
+    monkeypatch.setattr(relate, "compute_features", refuse)
+    stories.write("content/articles/quake-markdown.md", article(
+        "Lombok earthquake: *aid* arrives", "2018-08-12",
+        QUAKE + "\n\n## Aid for Mataram\n\n**Rescuers** [flew in](https://aid.example/Zorblat-Vexx)"
+        " with `supplies`.", topics=["lombok-quake"]))
+    stories.build(jobs=jobs, search=False)
+    cached = cache.load(stories.root / ".briefs-cache" / "related-features.pickle",
+                        features_key(RelatedConfig()))
+    builder = pipeline.Builder(stories.root)
+    config = pipeline.load_config(stories.root)
+    site, _ = builder.load_site(config, 1, NOW, stories.root / ".briefs-cache")
+    assert len(cached) == len(site.articles) == 8
+    for a in site.articles:
+        assert cached[a.digest] == relate.features_of(a.title, plain_text(a.body_html),
+                                                      RelatedConfig()), a.slug
+    builder.close()
