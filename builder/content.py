@@ -9,7 +9,7 @@ from __future__ import annotations
 
 import difflib
 import re
-from dataclasses import dataclass, replace
+from dataclasses import dataclass
 from datetime import date, datetime, time, tzinfo
 from pathlib import PurePosixPath
 from typing import Any
@@ -235,14 +235,15 @@ def parse_article(src: sources.SourceFile, tz: tzinfo) -> Parsed:
         raise ContentError(f.problems)
     rendered = markdown.render(src.body)
     text = markdown.plain_text(rendered)
-    article = Article(
-        slug=slug, path=src.ref.rel, explicit_slug="slug" in f.data, title=title, date=when, has_time=has_time,
-        updated=updated, summary=summary, excerpt=summary or markdown.excerpt(text),
-        topics=tuple(dict.fromkeys(topics)), related_pins=pins,
-        related_enabled=related_enabled, word_count=text.count(" ") + text.count("\n") + 1,
-        digest=src.digest, body_data=rendered.encode("utf-8"),
-        body_line=src.body_line, **fields)
-    return Parsed(replace(article, listing=model.listing_digest(article)), text)
+    fields.update(
+        slug=slug, path=src.ref.rel, explicit_slug="slug" in f.data, title=title, date=when,
+        has_time=has_time, updated=updated, summary=summary,
+        excerpt=summary or markdown.excerpt(text), topics=tuple(dict.fromkeys(topics)),
+        related_pins=pins, related_enabled=related_enabled)
+    article = Article(word_count=text.count(" ") + text.count("\n") + 1, digest=src.digest,
+                      body_data=rendered.encode("utf-8"), body_line=src.body_line,
+                      listing=model.listing_digest(fields), **fields)
+    return Parsed(article, text)
 
 
 def parse_topic(src: sources.SourceFile, tz: tzinfo) -> Topic:
