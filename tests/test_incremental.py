@@ -347,3 +347,46 @@ def test_saved_state_holds_each_dependency_key_once(news_site):
             assert seen.setdefault(key, id(key)) == id(key), key
     assert sum(len(keys) for keys in state["deps"].values()) > 2 * len(seen)
     assert all(id(k) == seen[k] for k in state["signature"] if k in seen)
+
+
+def _topdir(folder) -> bool | None:
+    """Whether ext4's "top directory" flag is set (None: the filesystem has no such flags)."""
+    import fcntl
+    import os
+    import struct
+    fd = os.open(folder, os.O_RDONLY | os.O_DIRECTORY)
+    try:
+        flags = struct.unpack("l", fcntl.ioctl(fd, 0x80086601, struct.pack("l", 0)))[0]
+    except OSError:
+        return None
+    finally:
+        os.close(fd)
+    return bool(flags & 0x00020000)
+
+
+def test_page_folders_are_spread_over_the_disk_where_ext4_allows(news_site, monkeypatch):
+    """The folders holding one folder per page (articles/, tags/...) are marked as top
+    directories for ext4's allocator (write.spread: new files after a big delete are
+    slow otherwise); a filesystem without the flag builds all the same."""
+    import sys
+    if not sys.platform.startswith("linux"):
+        pytest.skip("the flag is Linux's")
+    news_site.build()
+    flags = {name: _topdir(news_site.public / name) for name in ("articles", "tags", "topics")}
+    if None in flags.values():
+        pytest.skip("this filesystem has no inode flags (not ext4)")
+    assert flags == {"articles": True, "tags": True, "topics": True}
+    assert _topdir(news_site.public / "articles" / "rebels-attack-aleppo") is False
+    expected = news_site.tree_digest()
+
+    import errno
+
+    from builder import write
+
+    def refuse(fd, request, arg):
+        raise OSError(errno.ENOTTY, "not a typewriter")
+    monkeypatch.setattr(write.fcntl, "ioctl", refuse)
+    shutil.rmtree(news_site.public)
+    shutil.rmtree(news_site.root / ".briefs-cache")
+    news_site.build()
+    assert news_site.tree_digest() == expected
