@@ -139,6 +139,7 @@ class Builder:
                 related = self.related_stage(cache_dir).run(site, jobs, options.incremental,
                                                             self.progress, edits=self.edited,
                                                             parsed=self.parsed_features)
+            self.parsed_features = {}  # (taken over by the links stage's cache)
             timer.lap("related")
             templates = deps.template_hashes([config.root / "templates", THEME / "templates"])
             renderer = self.renderer(config, templates, cache_dir)

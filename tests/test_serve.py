@@ -226,7 +226,7 @@ def test_cli_serve_stops_cleanly_and_reports_busy_port(tmp_path):
         assert any("serving http://127.0.0.1:" in x for x in seen), seen
         assert any("WARNING" in x for x in seen) == bool(extra)
         p.send_signal(signal.SIGINT)
-        assert p.wait(20) == 0
+        assert p.wait(45) == 0  # (a search update under way is cancelled first)
 
 
 def test_refresh_from_file_events_equals_walking_the_folders(tmp_path):
