@@ -290,7 +290,7 @@ def serve(site_dir: Path, port: int, bind: str, drafts: bool, future: bool,
     """
     import time as _time
 
-    from .serve import PortInUse, Preview
+    from .serve import PortInUse, Preview, wait_for_signal
 
     def report(result, problems, seconds):
         stamp = _time.strftime("%H:%M:%S")
@@ -321,8 +321,7 @@ def serve(site_dir: Path, port: int, bind: str, drafts: bool, future: bool,
         if open_browser:
             import webbrowser
             webbrowser.open(url)
-        while True:
-            _time.sleep(3600)
+        wait_for_signal()
     except PortInUse as exc:
         click.echo(f"error: {exc}", err=True)
         sys.exit(1)

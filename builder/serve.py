@@ -22,6 +22,7 @@ import json
 import mimetypes
 import os
 import queue
+import signal
 import socketserver
 import threading
 import time
@@ -248,6 +249,27 @@ def settle_memory() -> None:
     gc.unfreeze()
     gc.collect()
     gc.freeze()
+
+
+def wait_for_signal() -> None:
+    """Block the main thread until a signal's Python handler runs (Ctrl-C raises
+    KeyboardInterrupt here).
+
+    Not ``time.sleep``: the kernel hands a signal sent to the process to any of its threads
+    that does not block it, and the preview runs several (HTTP, rebuild, watcher). When one
+    of those takes it, CPython only marks it pending for the main thread, which would sleep on
+    until its timeout and never stop. The handler also writes to the wakeup fd, which wakes a
+    read here whichever thread took the signal."""
+    r, w = os.pipe()
+    os.set_blocking(w, False)
+    old = signal.set_wakeup_fd(w)
+    try:
+        while True:
+            os.read(r, 64)  # the pending handler runs right after this returns
+    finally:
+        signal.set_wakeup_fd(old)
+        os.close(r)
+        os.close(w)
 
 
 SEARCH_IDLE = 1.0

@@ -229,6 +229,41 @@ def test_cli_serve_stops_cleanly_and_reports_busy_port(tmp_path):
         assert p.wait(45) == 0  # (a search update under way is cancelled first)
 
 
+def test_a_signal_taken_by_another_thread_still_stops_the_preview():
+    """The kernel may hand Ctrl-C to any of the preview's threads; the main thread must wake
+    up for it (a plain sleep slept on: `briefs serve` then ignored Ctrl-C until killed)."""
+    import signal
+    from builder.serve import wait_for_signal
+
+    class Stop(Exception):
+        pass
+
+    def handler(signum, frame):
+        raise Stop
+
+    main, rescued, done = threading.main_thread().ident, [], threading.Event()
+
+    def other_thread():
+        time.sleep(0.2)
+        signal.pthread_kill(threading.get_ident(), signal.SIGUSR1)  # lands on this thread
+        if not done.wait(10):
+            rescued.append(True)  # the main thread slept through it: wake it, and fail below
+            signal.pthread_kill(main, signal.SIGUSR1)
+
+    old = signal.signal(signal.SIGUSR1, handler)
+    try:
+        helper = threading.Thread(target=other_thread, daemon=True)
+        helper.start()
+        started = time.monotonic()
+        with pytest.raises(Stop):
+            wait_for_signal()
+        assert not rescued and time.monotonic() - started < 5
+    finally:
+        done.set()
+        helper.join()
+        signal.signal(signal.SIGUSR1, old)
+
+
 def test_refresh_from_file_events_equals_walking_the_folders(tmp_path):
     """The preview re-reads only the files its watcher reported; the result must be what a
     full walk finds, and a folder event must fall back to the walk."""
