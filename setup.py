@@ -13,8 +13,9 @@ except ImportError:  # pragma: no cover - pyproject.toml's build requirements in
     ext_modules = []
 else:
     ext_modules = cythonize(
-        [Extension("builder.related._features", ["builder/related/_features.pyx"],
-                   optional=True)],
+        [Extension("builder.related._features", ["builder/related/_features.pyx"])],
         language_level=3, quiet=True)
+    for ext in ext_modules:
+        ext.optional = True  # (set afterwards: cythonize does not carry it over)
 
 setup(ext_modules=ext_modules)

@@ -30,6 +30,22 @@ def test_the_compiled_twin_is_built():
     assert fast is not None, "builder/related/_features.pyx was not compiled: pip install -e ."
 
 
+def test_an_install_without_a_c_compiler_still_succeeds(monkeypatch):
+    """setup.py marks the extension optional, so a machine without a C compiler installs
+    briefs with the Python code. (cythonize drops the flag from the Extension it is given: a
+    pip install with CC=/bin/false then failed.)"""
+    import runpy
+    import setuptools
+    seen: dict = {}
+    monkeypatch.setattr(setuptools, "setup", lambda **kw: seen.update(kw))
+    repo = Path(__file__).resolve().parents[1]
+    monkeypatch.chdir(repo)
+    runpy.run_path(str(repo / "setup.py"))
+    exts = seen["ext_modules"]
+    assert [e.name for e in exts] == ["builder.related._features"]
+    assert all(e.optional for e in exts)
+
+
 needs_twin = pytest.mark.skipif(fast is None, reason="the compiled twin is not built")
 
 
