@@ -20,7 +20,6 @@ from __future__ import annotations
 import difflib
 import html
 import json
-import multiprocessing
 import os
 import re
 import threading
@@ -34,7 +33,7 @@ from pathlib import Path
 from typing import Callable
 from urllib.parse import urlsplit
 
-from . import __version__, links, sources
+from . import __version__, links, sources, workers
 from .config import SiteConfig
 from .errors import Diagnostic
 from .model import Site
@@ -227,7 +226,7 @@ def _scan_all(pages: list[str], tree: _Tree, resolver: links.Resolver, external:
     ranges = [(i, min(i + step, len(pages))) for i in range(0, len(pages), step)]
     total = _Scan()
     try:
-        with multiprocessing.get_context("fork").Pool(jobs) as pool:
+        with workers.pool(jobs) as pool:
             for part in pool.imap(_scan_range, ranges):
                 total.merge(part)
     finally:

@@ -15,7 +15,6 @@ goes on, and waits for it before the output goes live (:meth:`Builder.wait_for_s
 
 from __future__ import annotations
 
-import multiprocessing
 import os
 import secrets
 import threading
@@ -26,7 +25,7 @@ from datetime import datetime, timezone
 from pathlib import Path
 from typing import Any, Callable, Iterator
 
-from . import bodies, cache, content, deps, model, report, sources, stamp, views
+from . import bodies, cache, content, deps, model, report, sources, stamp, views, workers
 from .config import SiteConfig, load_config
 from .errors import BuildError, Diagnostic
 from .options import CACHE_DIR, BuildOptions, BuildResult, build_lock, out_dir_of  # noqa: F401
@@ -550,7 +549,7 @@ def parse_all(refs: list[sources.SourceRef], tz, jobs: int,
     # 27-30 s for the content stage with 3,125-file chunks, 21.6-22.4 s with 500).
     size = max(50, min(len(refs) // (jobs * 8), CHUNK_MAX))
     chunks = [(refs[i:i + size], tz, related) for i in range(0, len(refs), size)]
-    with multiprocessing.get_context("fork").Pool(jobs) as pool:
+    with workers.pool(jobs) as pool:
         done = 0
         for part in pool.imap(_parse_chunk, chunks):
             yield from part
@@ -602,7 +601,7 @@ def render_pages(specs: list[views.PageSpec], renderer: Renderer, gen: Generatio
         problems = []
         try:
             done = 0
-            with multiprocessing.get_context("fork").Pool(jobs) as pool:
+            with workers.pool(jobs) as pool:
                 for share, found, times, counts in pool.imap_unordered(_render_range, ranges):
                     gen.merge(share)  # also what failed workers managed to write
                     problems.extend(found)

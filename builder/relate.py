@@ -19,12 +19,11 @@ they can neither have nor be related stories in a production build.
 
 from __future__ import annotations
 
-import multiprocessing
 import secrets
 from pathlib import Path
 from typing import Any, Callable
 
-from . import cache
+from . import cache, workers
 from .markdown import plain_text
 from .model import Article, Site
 
@@ -272,7 +271,7 @@ def compute_features(articles: list[Article], config, jobs: int,
     ranges = [(i, min(i + step, len(articles))) for i in range(0, len(articles), step)]
     out: list = []
     try:
-        with multiprocessing.get_context("fork").Pool(jobs) as pool:
+        with workers.pool(jobs) as pool:
             for part in pool.imap(_features_range, ranges):
                 out.extend(part)
                 if progress:

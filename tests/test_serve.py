@@ -264,6 +264,30 @@ def test_a_signal_taken_by_another_thread_still_stops_the_preview():
         signal.signal(signal.SIGUSR1, old)
 
 
+def _signal_handlers(_):
+    import signal
+    return signal.getsignal(signal.SIGTERM), signal.getsignal(signal.SIGINT)
+
+
+def test_build_workers_do_not_inherit_the_previews_stop_handler():
+    """`briefs serve` turns SIGTERM into KeyboardInterrupt; a worker that inherited that
+    could miss the SIGTERM with which the pool's exit ends it, and the first build of the
+    preview then waited for it for ever (seen with the 10k bench site)."""
+    import signal
+    from builder import workers
+
+    def stop_on_term(signum, frame):
+        raise KeyboardInterrupt
+
+    old = signal.signal(signal.SIGTERM, stop_on_term)
+    try:
+        with workers.pool(2) as pool:
+            seen = pool.map(_signal_handlers, range(4), chunksize=1)
+    finally:
+        signal.signal(signal.SIGTERM, old)
+    assert seen == [(signal.SIG_DFL, signal.SIG_IGN)] * 4
+
+
 def test_refresh_from_file_events_equals_walking_the_folders(tmp_path):
     """The preview re-reads only the files its watcher reported; the result must be what a
     full walk finds, and a folder event must fall back to the walk."""

@@ -14,7 +14,6 @@ from __future__ import annotations
 
 import argparse
 import dataclasses
-import multiprocessing
 import os
 import pickle
 import random
@@ -23,6 +22,7 @@ import threading
 import time
 from typing import Callable
 
+from .. import workers
 from . import RelatedConfig, RelatedIndex, features
 from .corpus import load_site
 
@@ -93,7 +93,7 @@ def main(argv=None) -> int:
     chunks = [items[k:k + 500] for k in range(0, n, 500)]
     t = time.perf_counter()
     if args.jobs > 1:
-        with multiprocessing.get_context("fork").Pool(args.jobs) as pool:
+        with workers.pool(args.jobs) as pool:
             feats_list = [f for chunk in pool.map(_features_chunk, chunks) for f in chunk]
     else:
         feats_list = [f for chunk in chunks for f in _features_chunk(chunk)]

@@ -142,8 +142,8 @@ def load_site(folder: str | os.PathLike, *, jobs: int = 1) -> Corpus:
     root = Path(folder)
     paths = sorted((root / "content" / "articles").rglob("*.md"))
     if jobs > 1 and len(paths) > 2000:
-        import multiprocessing
-        with multiprocessing.get_context("fork").Pool(jobs) as pool:
+        from .. import workers
+        with workers.pool(jobs) as pool:
             loaded = pool.map(read_article, paths, chunksize=500)
     else:
         loaded = [read_article(p) for p in paths]
