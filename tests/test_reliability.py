@@ -88,7 +88,9 @@ def test_kill_9_at_random_moments_leaves_old_or_new_output(tmp_path):
     trees = []
     for n in (0, 1):
         _version(s, n)
+        started = time.monotonic()
         assert run_cli("build", "--site", str(s.root), "-q").returncode == 0
+        took = time.monotonic() - started  # (a build that switches versions, start-up included)
         trees.append(_tree(s.public))
     assert trees[0] != trees[1]
     rng = random.Random(1234)
@@ -101,7 +103,7 @@ def test_kill_9_at_random_moments_leaves_old_or_new_output(tmp_path):
         _version(s, current)
         proc = subprocess.Popen([sys.executable, "-m", "builder", "build", "--site", str(s.root),
                                  "-q"], stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
-        time.sleep(rng.uniform(0.0, 0.9))
+        time.sleep(rng.uniform(0.0, took))  # any moment of a build, whatever its speed
         if proc.poll() is None:
             proc.send_signal(signal.SIGKILL)
             kills += 1
