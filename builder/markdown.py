@@ -2,7 +2,7 @@
 
 Rendering uses markdown-it-pyrs, the Rust port of markdown-it maintained by the markdown-it-py
 authors: the same CommonMark rules and the same HTML, about 14x faster (0.07 ms against 1.0 ms for
-a 5 KB article here), and Markdown is the largest per-page cost of a build.
+a 5 KB article here): with markdown-it-py, Markdown was the largest per-page cost of a build.
 ``tests/test_markdown.py`` checks that it renders byte-for-byte what markdown-it-py renders with
 the same rules, so markdown-it-py stays the reference; it is also what ``briefs check`` uses
 where it needs source line numbers of links.
