@@ -279,13 +279,21 @@ def test_build_workers_do_not_inherit_the_previews_stop_handler():
     def stop_on_term(signum, frame):
         raise KeyboardInterrupt
 
+    def from_pool(seen):
+        with workers.pool(2) as pool:
+            seen.extend(pool.map(_signal_handlers, range(4), chunksize=1))
+
     old = signal.signal(signal.SIGTERM, stop_on_term)
     try:
-        with workers.pool(2) as pool:
-            seen = pool.map(_signal_handlers, range(4), chunksize=1)
+        seen: list = []
+        from_pool(seen)
+        rebuild: list = []  # the preview's rebuilds start their pools on another thread
+        thread = threading.Thread(target=from_pool, args=(rebuild,))
+        thread.start()
+        thread.join(60)
     finally:
         signal.signal(signal.SIGTERM, old)
-    assert seen == [(signal.SIG_DFL, signal.SIG_IGN)] * 4
+    assert seen == rebuild == [(signal.SIG_DFL, signal.SIG_IGN)] * 4
 
 
 def test_refresh_from_file_events_equals_walking_the_folders(tmp_path):
