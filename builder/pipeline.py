@@ -511,15 +511,15 @@ def build_key(config: SiteConfig, options: BuildOptions, out_dir: Path,
 
 def _parse_one(ref: sources.SourceRef, tz, related=None) -> Any:
     """One content file -> Article/Topic/Page, or a list of diagnostics. With ``related``
-    (the related-stories settings), an article comes as (Article, its Features): the text
-    is at hand here, in a worker process, so the links stage need not read it again."""
+    (the related-stories settings), an article comes as (Article, its plain text), for
+    :func:`_with_features`."""
     try:
         src = sources.read(ref)
         if ref.kind == "articles":
             parsed = content.parse_article(src, tz)
             if related is None:
                 return parsed.article
-            return parsed.article, features_of(parsed.article.title, parsed.text, related)
+            return parsed.article, parsed.text
         if ref.kind == "topics":
             return content.parse_topic(src, tz)
         return content.parse_page(src)
@@ -532,8 +532,17 @@ def _parse_one(ref: sources.SourceRef, tz, related=None) -> Any:
 
 
 def _parse_chunk(args) -> list:
+    """Outcomes of a chunk of files. With ``related``, an article comes as (Article, its
+    Features): the text is at hand here, in a worker process, so the links stage need not
+    read it again. The features are worked out after the whole chunk is parsed, not file by
+    file: the two alternating evict each other's data from the CPU caches (3,000 bench
+    articles in one process: 0.46-0.49 ms an article interleaved, 0.40-0.41 ms so)."""
     refs, tz, related = args
-    return [_parse_one(r, tz, related) for r in refs]
+    out = [_parse_one(r, tz, related) for r in refs]
+    if related is not None:
+        out = [(o[0], features_of(o[0].title, o[1], related)) if isinstance(o, tuple) else o
+               for o in out]
+    return out
 
 
 def parse_all(refs: list[sources.SourceRef], tz, jobs: int,
@@ -542,7 +551,8 @@ def parse_all(refs: list[sources.SourceRef], tz, jobs: int,
     """The outcome of each of ``refs``, in order, as they come (so that a large site's bodies
     go to the store one batch at a time); ``related``: see :func:`_parse_one`."""
     if jobs <= 1 or len(refs) < PARALLEL_MIN:
-        yield from (_parse_one(r, tz, related) for r in refs)
+        for i in range(0, len(refs), CHUNK_MAX):
+            yield from _parse_chunk((refs[i:i + CHUNK_MAX], tz, related))
         return
     # Chunks of at most CHUNK_MAX files: a worker sends each chunk's records back as one
     # message, and bigger ones cost the workers more than they save (50k bench articles:

@@ -4,7 +4,7 @@ The engine is :mod:`builder.related` (how articles are compared, and why, is doc
 and in the README). This stage feeds it the site model and keeps its work between builds:
 
 - per-article *features* (an article's distinctive words) are computed by the content stage
-  for every file it parses (``pipeline._parse_one``, in its worker processes, while the text is
+  for every file it parses (``pipeline._parse_chunk``, in its worker processes, while the text is
   at hand), else here in worker processes, and cached by the article file's hash, so an edit
   recomputes one article's features;
 - the *index* is pickled after each build; the next build hands it only the articles that were
