@@ -120,7 +120,7 @@ class RelatedStage:
         if state is None:
             feats = self.features(site, config, jobs, incremental, progress, parsed=parsed)
             inputs = [related_input(a) for a in site.articles]
-            index = engine.RelatedIndex.build(inputs, feats, config, titles)
+            index = engine.RelatedIndex.build(inputs, feats, config, titles, jobs=jobs)
             lists = all_lists(index, site)
             dirty, touched = True, None
         elif dirty:

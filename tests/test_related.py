@@ -465,3 +465,55 @@ def test_dot_blocks_are_the_greedy_partition():
             found.append((g, h))
             g = h
         assert found == greedy(g_len, g_ent), trial
+
+
+# ----------------------------------------------------------------------------- two processes
+def _internals(index):
+    """Everything stages 1 and 2 store, by slug (ids are the same: one build each)."""
+    import numpy as np
+    d = index._docs
+    return {
+        "rows": [(d.slug[i], d.nbrs[i], d.nbr_last[i], d.rel[i], d.pinned[i], d.best[i],
+                  d.later[i], d.ecols[i].tolist(), d.evals[i].tolist(),
+                  np.asarray(d.ecols[i]).dtype.str, np.asarray(d.evals[i]).dtype.str)
+                 for i in range(len(d))],
+        "rev_nbrs": {k: v for k, v in index._rev_nbrs.items() if v},
+        "topic_links": +index._topic_links,
+    }
+
+
+@pytest.mark.parametrize("config", [
+    RelatedConfig(),
+    RelatedConfig(term_cap_min=2, term_cap_share=0.1, count=3, later_count=2, expand=3),
+], ids=["default", "tiny cap"])
+def test_a_build_in_two_processes_equals_one_in_one(monkeypatch, config):
+    """jobs=2 hands half the rows to a forked process for each stage; what comes back must
+    leave the index exactly as one process does, and it must keep updating the same way."""
+    from builder.related import index as engine
+    monkeypatch.setattr(engine, "PARALLEL_MIN", 0)
+    items = corpus(per_story=5)
+    items[3] = dataclasses.replace(items[3], pins=(items[20].slug, "nowhere"))
+    items[7] = dataclasses.replace(items[7], topics=("quakes", "rehab"))
+    feats = {it.slug: features(it, config) for it in items}
+    calls = []
+    real = engine.RelatedIndex._both_halves
+
+    def counted(self, method, mine, theirs):
+        calls.append((len(mine[0]), len(theirs[0])))
+        return real(self, method, mine, theirs)
+
+    monkeypatch.setattr(engine.RelatedIndex, "_both_halves", counted)
+    two = RelatedIndex.build(items, feats, config, topic_titles(), jobs=2)
+    assert calls == [(15, 15), (15, 15)]  # both stages were split
+    one = RelatedIndex.build(items, feats, config, topic_titles(), jobs=1)
+    assert len(calls) == 2
+    assert _internals(two) == _internals(one)
+    slugs = [it.slug for it in items]
+    assert snapshot(two, slugs) == snapshot(one, slugs)
+    assert {t: two.related_topics(t) for t in topic_titles()} == \
+        {t: one.related_topics(t) for t in topic_titles()}
+    edited = dataclasses.replace(items[12], text=items[0].text, title=items[0].title)
+    feats[edited.slug] = features(edited, config)
+    assert two.update([edited], feats, [items[25].slug]) == \
+        one.update([edited], feats, [items[25].slug])
+    assert snapshot(two, slugs) == snapshot(one, slugs)

@@ -24,6 +24,10 @@ How a list is made (every step is deterministic and independent of input order):
 Text weights are integers (unit vectors times 1000), so dot products are exact in any
 summation order, and the rest of the formula is elementwise +, *, / and sqrt, which IEEE
 rounds the same everywhere: an incremental update reproduces a clean build bit for bit.
+
+Steps 3-4 work row by row, so a build with ``jobs`` > 1 splits the rows in two and hands one
+half to a forked process (:meth:`RelatedIndex._score_rows`); the other process sends back
+only what its rows came to, and the index ends exactly as one process would leave it.
 """
 
 from __future__ import annotations
@@ -36,6 +40,7 @@ from typing import Mapping, Sequence
 
 import numpy as np
 
+from .. import workers
 from .config import RelatedConfig
 from .reasons import TOP_WORDS, name_keys, rank_names, reasons_for, select
 from .text import WEIGHT_SCALE, Features
@@ -49,6 +54,10 @@ _BLOCK_ENTRIES = 1 << 22
 _EMPTY = np.zeros(0, dtype=np.int32)
 _EXPAND_CHUNK = 4096
 """Rows expanded at once; bounds the scratch memory (about 150 MiB at 60 terms)."""
+PARALLEL_MIN = 4000
+"""Articles below which a build scores all rows in one process (a fork costs more)."""
+_FORKED: tuple | None = None
+"""(index, method) that the forked half of _both_halves runs; inherited, never pickled."""
 
 
 @dataclass(frozen=True)
@@ -311,8 +320,9 @@ class RelatedIndex:
     # ------------------------------------------------------------------ public API
     @classmethod
     def build(cls, items: Sequence, feats: Mapping[str, Features], config: RelatedConfig,
-              topic_titles: Mapping[str, str]) -> "RelatedIndex":
-        """Index every article and compute every list. ``items`` may come in any order."""
+              topic_titles: Mapping[str, str], jobs: int = 1) -> "RelatedIndex":
+        """Index every article and compute every list. ``items`` may come in any order.
+        ``jobs`` > 1: score the rows in two processes (the same index, sooner)."""
         index = cls(config, topic_titles)
         ordered = sorted(items, key=lambda it: it.slug)
         _check_unique(ordered)
@@ -344,10 +354,7 @@ class RelatedIndex:
         index._postings = index._scan_postings(None)
         alive = index._alive_ids().tolist()
         if config.enabled:
-            pairs = index._pairs(alive, bulk=True)
-            index._assign_neighbours(alive, pairs)
-            index._expand(alive)
-            index._assign_lists(alive, pairs)
+            index._score_rows(alive, jobs)
         return index
 
     def related(self, slug: str) -> tuple[RelatedLink, ...]:
@@ -865,6 +872,69 @@ class RelatedIndex:
         return ranks
 
     # ------------------------------------------------------------------ the stages
+    def _score_rows(self, rows: list[int], jobs: int) -> None:
+        """Stages 1 and 2 for ``rows`` (every row of a new index).
+
+        With ``jobs`` > 1 and at least PARALLEL_MIN rows, a forked process takes the second
+        half of the rows through each stage while this one takes the first, and sends back
+        only its rows' results, which are stored here as the stage would have stored them.
+        Each stage works row by row (a row's candidates, neighbours, expanded vector and
+        lists depend on no other row's results of the same stage), so the index is the same
+        as one process makes; the expanded vectors of both halves are in place before either
+        half scores its final lists."""
+        if jobs < 2 or len(rows) < PARALLEL_MIN:
+            pairs = self._pairs(rows, bulk=True)
+            self._assign_neighbours(rows, pairs)
+            self._expand(rows)
+            self._assign_lists(rows, pairs)
+            return
+        d = self._docs
+        mine, theirs = rows[:len(rows) // 2], rows[len(rows) // 2:]
+        self._word_ranks(1 << 62)  # sorted once, before the fork, for both halves
+        (pairs_mine, _), (pairs_theirs, (nbrs_of, last_of, ends, cols, vals)) = \
+            self._both_halves(RelatedIndex._neighbours_and_vectors, (mine,), (theirs,))
+        for i, nbrs, last, a, b in zip(theirs, nbrs_of, last_of, [0] + ends[:-1], ends):
+            d.nbrs[i], d.nbr_last[i], d.ecols[i], d.evals[i] = nbrs, last, cols[a:b], vals[a:b]
+            for j in nbrs:
+                self._rev_nbrs.setdefault(j, set()).add(i)
+        _, lists = self._both_halves(RelatedIndex._lists_of, (mine, pairs_mine),
+                                     (theirs, pairs_theirs))
+        for i, (rel, pinned, best, later) in zip(theirs, lists):
+            d.rel[i], d.pinned[i], d.best[i], d.later[i] = rel, pinned, best, later
+            self._count_links(i, +1)
+
+    def _both_halves(self, method, mine: tuple, theirs: tuple) -> tuple:
+        """``method(self, *theirs)`` in a forked process while this one runs
+        ``method(self, *mine)``; returns both results."""
+        global _FORKED
+        _FORKED = (self, method)
+        try:
+            with workers.pool(1) as pool:
+                pending = pool.apply_async(_run_forked, (theirs,))
+                ours = method(self, *mine)
+                return ours, pending.get()
+        finally:
+            _FORKED = None
+
+    def _neighbours_and_vectors(self, rows: list[int]) -> tuple:
+        """Stage 1 for ``rows``: their candidate pairs, and what stage 1 stored for them:
+        neighbours, last neighbours' scores, and the expanded vectors as two arrays cut at
+        the given ends (25,000 small arrays take 0.5 s to pickle and unpickle; two, none)."""
+        pairs = self._pairs(rows, bulk=True)
+        self._assign_neighbours(rows, pairs)
+        self._expand(rows)
+        d = self._docs
+        ends = np.cumsum([len(d.ecols[i]) for i in rows]).tolist()
+        return pairs, ([d.nbrs[i] for i in rows], [d.nbr_last[i] for i in rows], ends,
+                       np.concatenate([d.ecols[i] for i in rows] or [_EMPTY]),
+                       np.concatenate([d.evals[i] for i in rows] or [_EMPTY]))
+
+    def _lists_of(self, rows: list[int], pairs) -> list:
+        """Stage 2 for ``rows``; per row what it stored."""
+        self._assign_lists(rows, pairs)
+        d = self._docs
+        return [(d.rel[i], d.pinned[i], d.best[i], d.later[i]) for i in rows]
+
     def _assign_neighbours(self, rows: list[int], pairs=None) -> None:
         """Stage 1: each row's expansion neighbours, by base score."""
         d = self._docs
@@ -1203,6 +1273,11 @@ class _Forms:
             return self.forms[self.terms.index(term)] or default
         except ValueError:
             return default
+
+
+def _run_forked(args: tuple):
+    index, method = _FORKED
+    return method(index, *args)
 
 
 def _ranges(starts: np.ndarray, ends: np.ndarray) -> np.ndarray:
