@@ -140,3 +140,24 @@ def test_features_come_from_parsing_and_equal_features_of_the_page_text(stories,
         assert cached[a.digest] == relate.features_of(a.title, plain_text(a.body_html),
                                                       RelatedConfig()), a.slug
     builder.close()
+
+
+def test_a_site_built_with_the_index_in_two_processes_is_the_same(stories, tmp_path, monkeypatch):
+    """jobs=2 splits the related index's scoring between two processes (from PARALLEL_MIN
+    articles; here from any number): the published site is byte for byte the same."""
+    from builder.related import index as engine
+    calls = []
+    real = engine.RelatedIndex._both_halves
+
+    def counted(self, method, mine, theirs):
+        calls.append(method.__name__)
+        return real(self, method, mine, theirs)
+
+    stories.build(jobs=1, incremental=False)
+    one = stories.tree_digest()
+    monkeypatch.setattr(engine, "PARALLEL_MIN", 0)
+    monkeypatch.setattr(engine.RelatedIndex, "_both_halves", counted)
+    stories.build(jobs=2, incremental=False)
+    assert calls == ["_neighbours_and_vectors", "_lists_of"]
+    assert stories.tree_digest() == one
+    assert related_links(stories, "quake-0")
