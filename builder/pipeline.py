@@ -511,8 +511,8 @@ def build_key(config: SiteConfig, options: BuildOptions, out_dir: Path,
 
 def _parse_one(ref: sources.SourceRef, tz, related=None) -> Any:
     """One content file -> Article/Topic/Page, or a list of diagnostics. With ``related``
-    (the related-stories settings), an article comes as (Article, its plain text), for
-    :func:`_with_features`."""
+    (the related-stories settings), an article comes as (Article, its plain text), which
+    :func:`_parse_chunk` turns into (Article, its Features)."""
     try:
         src = sources.read(ref)
         if ref.kind == "articles":
@@ -549,7 +549,7 @@ def parse_all(refs: list[sources.SourceRef], tz, jobs: int,
               progress: Callable[[str, int, int], None] | None = None,
               related=None) -> Iterator:
     """The outcome of each of ``refs``, in order, as they come (so that a large site's bodies
-    go to the store one batch at a time); ``related``: see :func:`_parse_one`."""
+    go to the store one batch at a time); ``related``: see :func:`_parse_chunk`."""
     if jobs <= 1 or len(refs) < PARALLEL_MIN:
         for i in range(0, len(refs), CHUNK_MAX):
             yield from _parse_chunk((refs[i:i + CHUNK_MAX], tz, related))
