@@ -883,22 +883,20 @@ class RelatedIndex:
         as one process makes; the expanded vectors of both halves are in place before either
         half scores its final lists."""
         if jobs < 2 or len(rows) < PARALLEL_MIN:
-            pairs = self._pairs(rows, bulk=True)
-            self._assign_neighbours(rows, pairs)
-            self._expand(rows)
-            self._assign_lists(rows, pairs)
+            pairs, _ = self._neighbours_and_vectors(rows)
+            self._lists_of(rows, pairs)
             return
         d = self._docs
         mine, theirs = rows[:len(rows) // 2], rows[len(rows) // 2:]
         self._word_ranks(1 << 62)  # sorted once, before the fork, for both halves
         (pairs_mine, _), (pairs_theirs, (nbrs_of, last_of, ends, cols, vals)) = \
-            self._both_halves(RelatedIndex._neighbours_and_vectors, (mine,), (theirs,))
+            self._both_halves(RelatedIndex._neighbours_and_vectors, (mine,), (theirs, True))
         for i, nbrs, last, a, b in zip(theirs, nbrs_of, last_of, [0] + ends[:-1], ends):
             d.nbrs[i], d.nbr_last[i], d.ecols[i], d.evals[i] = nbrs, last, cols[a:b], vals[a:b]
             for j in nbrs:
                 self._rev_nbrs.setdefault(j, set()).add(i)
         _, lists = self._both_halves(RelatedIndex._lists_of, (mine, pairs_mine),
-                                     (theirs, pairs_theirs))
+                                     (theirs, pairs_theirs, True))
         for i, (rel, pinned, best, later) in zip(theirs, lists):
             d.rel[i], d.pinned[i], d.best[i], d.later[i] = rel, pinned, best, later
             self._count_links(i, +1)
@@ -916,22 +914,27 @@ class RelatedIndex:
         finally:
             _FORKED = None
 
-    def _neighbours_and_vectors(self, rows: list[int]) -> tuple:
-        """Stage 1 for ``rows``: their candidate pairs, and what stage 1 stored for them:
-        neighbours, last neighbours' scores, and the expanded vectors as two arrays cut at
-        the given ends (25,000 small arrays take 0.5 s to pickle and unpickle; two, none)."""
+    def _neighbours_and_vectors(self, rows: list[int], send: bool = False) -> tuple:
+        """Stage 1 for ``rows``: returns their candidate pairs and, with ``send`` (the forked
+        half), what stage 1 stored for them: neighbours, last neighbours' scores, and the
+        expanded vectors as two arrays cut at the given ends (25,000 small arrays take 0.5 s
+        to pickle and unpickle; two, none)."""
         pairs = self._pairs(rows, bulk=True)
         self._assign_neighbours(rows, pairs)
         self._expand(rows)
+        if not send:
+            return pairs, None
         d = self._docs
         ends = np.cumsum([len(d.ecols[i]) for i in rows]).tolist()
         return pairs, ([d.nbrs[i] for i in rows], [d.nbr_last[i] for i in rows], ends,
                        np.concatenate([d.ecols[i] for i in rows] or [_EMPTY]),
                        np.concatenate([d.evals[i] for i in rows] or [_EMPTY]))
 
-    def _lists_of(self, rows: list[int], pairs) -> list:
-        """Stage 2 for ``rows``; per row what it stored."""
+    def _lists_of(self, rows: list[int], pairs, send: bool = False) -> list | None:
+        """Stage 2 for ``rows``; with ``send``, per row what it stored."""
         self._assign_lists(rows, pairs)
+        if not send:
+            return None
         d = self._docs
         return [(d.rel[i], d.pinned[i], d.best[i], d.later[i]) for i in rows]
 
