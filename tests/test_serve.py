@@ -296,6 +296,48 @@ def test_build_workers_do_not_inherit_the_previews_stop_handler():
     assert seen == rebuild == [(signal.SIG_DFL, signal.SIG_IGN)] * 4
 
 
+def test_a_pool_ended_before_its_workers_reset_their_signals_still_ends(monkeypatch):
+    """A pool can be left (and its workers sent SIGTERM) before a worker has run its
+    initializer: the tasks were done by the other workers. A SIGTERM landing in that window
+    went to the handler inherited from the parent, or was dropped by CPython's fork
+    handling, and the worker then waited on the task queue for ever, and the pool's exit with
+    it (seen once: a test run that never ended). Here the window is made wide, and the
+    inherited handler one that does nothing with the signal."""
+    import signal
+    import time
+    from builder import workers
+
+    real = workers._reset_signals
+
+    def slow_reset() -> None:
+        time.sleep(1.0)  # the pool's exit sends SIGTERM meanwhile
+        real()
+
+    monkeypatch.setattr(workers, "_reset_signals", slow_reset)
+    old = signal.signal(signal.SIGTERM, lambda signum, frame: None)
+    pools: list = []
+
+    def leave_at_once() -> None:
+        with workers.pool(1) as pool:
+            pools.append(pool)
+            time.sleep(0.2)  # the worker is forked and inside its initializer
+
+    try:
+        before = signal.pthread_sigmask(signal.SIG_BLOCK, set())
+        thread = threading.Thread(target=leave_at_once, daemon=True)
+        thread.start()
+        thread.join(15)
+        ended = not thread.is_alive()
+        assert signal.pthread_sigmask(signal.SIG_BLOCK, set()) == before
+    finally:
+        signal.signal(signal.SIGTERM, old)
+        for pool in pools:  # a failing run leaves the worker waiting: end it
+            for process in pool._pool:
+                if process.exitcode is None:
+                    os.kill(process.pid, signal.SIGKILL)
+    assert ended, "the pool's exit waited for a worker that missed its SIGTERM"
+
+
 def test_refresh_from_file_events_equals_walking_the_folders(tmp_path):
     """The preview re-reads only the files its watcher reported; the result must be what a
     full walk finds, and a folder event must fall back to the walk."""
