@@ -316,6 +316,9 @@ def test_a_folder_imports_every_file_in_it(newsroom, tmp_path):
     ("latin1.txt", "Caf\u00e9 opens\n\nA caf\u00e9 opened.\n".encode("latin-1"),
      "not UTF-8 text (byte 0xe9 at offset 3; save it as UTF-8)"),
     ("broken.html.gz", b"\x1f\x8b\x08\x00garbage", "damaged gzip file"),
+    ("article.md", b"---\ntitle: Already an article\ndate: 2024-12-01\n---\n\nBody text.\n",
+     "already has front matter (a briefs article?): import is for raw text and HTML; copy the "
+     "file into content/articles/ instead"),
 ])
 def test_bad_files_fail_with_one_clear_line_and_the_rest_import(newsroom, tmp_path, name, data,
                                                                  message):
@@ -424,3 +427,13 @@ def test_the_readme_section_lists_every_boilerplate_rule():
     section = doc[doc.index("### Boilerplate rules"):doc.index("### How well it works")]
     listed = re.findall(r"^\| `([a-z-]+)` \|", section, re.M)
     assert listed == [rule.name for rule in RULES]
+
+
+def test_a_web_address_or_an_empty_folder_fails_with_a_clear_line(newsroom, tmp_path):
+    (tmp_path / "inbox").mkdir()
+    results = import_paths(newsroom.root, [Path("https://example.com/story"), tmp_path / "inbox"])
+    assert [(r.source_path, r.status, r.message) for r in results] == [
+        ("https://example.com/story", "failed",
+         "a web address: import reads files; save the page first (e.g. `curl -o story.html URL`) "
+         "and import that"),
+        (str(tmp_path / "inbox"), "failed", "folder with no files to import")]

@@ -19,6 +19,7 @@ from __future__ import annotations
 
 import gzip
 import hashlib
+import re
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Sequence
@@ -79,7 +80,11 @@ def import_paths(site_dir: Path, paths: Sequence[Path], *, topic: str | None = N
     for path in _expand(paths):
         shown = str(path)
         if not path.exists():
-            results.append(ImportResult(shown, "failed", None, "no such file or folder"))
+            url = re.match(r"(https?):/+(.*)", shown)
+            results.append(ImportResult(
+                f"{url[1]}://{url[2]}" if url else shown, "failed", None,
+                "a web address: import reads files; save the page first (e.g. `curl -o "
+                "story.html URL`) and import that" if url else "no such file or folder"))
             continue
         try:
             target, message, status = _import_file(
@@ -126,15 +131,19 @@ def _check_options(root: Path, tz, topic: str | None, source: str | None,
 
 
 def _expand(paths: Sequence[Path]) -> list[Path]:
-    """Files in the order given; a folder's files sorted, hidden and backup files skipped."""
+    """Files in the order given; a folder's files sorted, hidden and backup files skipped (a
+    folder with none is kept as it is, and fails as having nothing to import)."""
     out: list[Path] = []
     for path in map(Path, paths):
         if path.is_dir():
+            before = len(out)
             for found in sorted(p for p in path.rglob("*") if p.is_file()):
                 rel = found.relative_to(path)
                 if any(part.startswith(".") for part in rel.parts) or found.name.endswith("~"):
                     continue
                 out.append(found)
+            if len(out) == before:
+                out.append(path)
         else:
             out.append(path)
     return out
@@ -206,6 +215,8 @@ def _read(path: Path) -> tuple[Draft, str]:
     from .html import NoArticle, looks_like_html, read_html
     from .text import read_text
 
+    if path.is_dir():
+        raise _Failed("folder with no files to import")
     try:
         with open(path, "rb") as fh:
             data = fh.read(MAX_BYTES + 1)
@@ -236,6 +247,10 @@ def _read(path: Path) -> tuple[Draft, str]:
         raise _Failed(f"not UTF-8 text (byte 0x{data[exc.start]:02x} at offset {exc.start}; "
                       "save it as UTF-8)") from None
     text = text.removeprefix("\ufeff")
+    if re.match(r"---[ \t]*\r?\n[A-Za-z_][\w-]*:[ \t\r\n](?:.*\r?\n)*?---[ \t]*(?:\r?\n|$)",
+                text[:20000]):
+        raise _Failed("already has front matter (a briefs article?): import is for raw text "
+                      "and HTML; copy the file into content/articles/ instead")
     draft = read_text(text)
     if not draft.blocks and not draft.title:
         raise _Failed("empty file")
