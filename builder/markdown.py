@@ -62,11 +62,22 @@ def render(source: str) -> str:
     return out
 
 
+THEME_IDS = frozenset((
+    "activity-heading", "activity-summary", "background", "later-heading", "latest-dev",
+    "latest-heading", "main", "related-heading", "related-topics-heading", "search-heading",
+    "search-q", "search-sort", "site-search-q", "stories-heading", "timeline-heading"))
+"""Element ids the default theme's templates use (tests/test_markdown.py checks the list)."""
+_THEME_ID = re.compile(r"y\d{4}|d-\d{4}-\d{2}-\d{2}|day-\d{4}-\d{2}-\d{2}")
+"""Ids the theme makes from dates: archive years, archive days, topic timeline days."""
+
+
 def _add_heading_ids(out: str) -> str:
     used: dict[str, int] = {}
 
     def add(m: re.Match) -> str:
         base = slugify(htmllib.unescape(_TAG.sub("", m.group(2))), 60) or "section"
+        if base not in used and (base in THEME_IDS or _THEME_ID.fullmatch(base)):
+            used[base] = 1  # the page has that id already: this heading gets base-1
         n = used.get(base, 0)
         used[base] = n + 1
         ident = base if n == 0 else f"{base}-{n}"

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import glob
+import re
 from pathlib import Path
 
 import pytest
@@ -77,3 +78,20 @@ def test_input_that_panics_the_rust_renderer_falls_back_to_the_reference():
     from builder.markdown import reference_renderer, render
     text = "A\x81[f`\xf7\xe5\xe9\xad\xa9]\U00058f6e\xc2"
     assert render(text) == reference_renderer().render(text)
+
+
+def test_heading_ids_never_take_an_id_the_theme_uses():
+    html = markdown.render("## Main\n\n## Main\n\n## Day 2024-12-07\n\n## Y2024\n\n## Other\n")
+    assert re.findall(r'id="([^"]+)"', html) == [
+        "main-1", "main-2", "day-2024-12-07-1", "y2024-1", "other"]
+
+
+def test_the_list_of_theme_ids_is_complete():
+    theme = Path(markdown.__file__).parent / "theme" / "templates"
+    fixed = set()
+    for path in theme.glob("*.html"):
+        for ident in re.findall(r'\bid="([^"]*)"', path.read_text(encoding="utf-8")):
+            if "{" in ident:  # made from a date or a year: the patterns in markdown.py
+                continue
+            fixed.add(ident)
+    assert fixed == markdown.THEME_IDS
