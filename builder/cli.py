@@ -24,11 +24,12 @@ def _echo_diagnostics(diagnostics: list[Diagnostic]) -> None:
         click.echo(f"{label}: {d}", err=True)
 
 
-def _fail(exc: BuildError) -> None:
+def _fail(exc: BuildError, what: str = "build failed") -> None:
     _echo_diagnostics(exc.diagnostics)
     count = sum(1 for d in exc.diagnostics if d.severity == "error")
-    click.echo(f"build failed: {count} error{'s' if count != 1 else ''}; "
-               "the previous output was left as it was", err=True)
+    click.echo(f"{what}: {count} error{'s' if count != 1 else ''}"
+               + ("; the previous output was left as it was" if what == "build failed" else ""),
+               err=True)
     sys.exit(1)
 
 
@@ -392,7 +393,7 @@ def check(site_dir: Path, out_dir: Path | None, no_build: bool, external: bool, 
         result, report = run(site_dir, options, build_first=not no_build, external=external,
                              notify=lambda m: click.echo(m, err=True))
     except BuildError as exc:
-        _fail(exc)
+        _fail(exc, "check failed" if no_build else "build failed")
     if result is not None and not quiet:
         _echo_diagnostics(result.warnings)
     _echo_diagnostics(report.diagnostics)

@@ -8,8 +8,9 @@ error with its line and a "did you mean" suggestion. Sections owned by later sta
 from __future__ import annotations
 
 import difflib
+import re
 import zoneinfo
-from dataclasses import dataclass, field, fields
+from dataclasses import dataclass, field, fields, replace
 from pathlib import Path
 from typing import Any, Callable
 from urllib.parse import urlsplit
@@ -51,7 +52,18 @@ class PublishConfig:
 
     @classmethod
     def from_mapping(cls, data: dict) -> tuple["PublishConfig", list[tuple[str, str]]]:
-        return _section(cls, data, {"branch": str, "remote": str, "cname": (str, type(None))})
+        config, problems = _section(cls, data, {"branch": str, "remote": str,
+                                                "cname": (str, type(None))})
+        if config.cname is not None and not _HOSTNAME.fullmatch(config.cname):
+            problems.append(("cname", f"must be a domain name such as news.example.org, "
+                                      f"got {config.cname[:60]!r}"))
+            config = replace(config, cname=None)
+        return config, problems
+
+
+_HOSTNAME = re.compile(r"(?=.{1,253}$)(?:[A-Za-z0-9](?:[A-Za-z0-9-]{0,61}[A-Za-z0-9])?\.)+"
+                       r"[A-Za-z](?:[A-Za-z0-9-]{0,61}[A-Za-z0-9])?")
+"""A domain name, as GitHub Pages' CNAME file holds it (no scheme, path or spaces)."""
 
 
 def _section(cls, data: dict, types: dict) -> tuple[Any, list[tuple[str, str]]]:
@@ -136,7 +148,16 @@ def _check_base_url(value: Any) -> str | None:
         return "must be an absolute http(s) URL such as https://user.github.io/briefs/"
     if parts.query or parts.fragment:
         return "must not carry a query or a #fragment"
+    bad = sorted({c for c in value if c in _NOT_IN_URLS or ord(c) < 32 or ord(c) == 127})
+    if bad:
+        return ("must not contain " + ", ".join(repr(c) for c in bad)
+                + " (percent-encode them, e.g. %20 for a space)")
     return None
+
+
+_NOT_IN_URLS = frozenset(" \t\n\"'<>\\`{}|^")
+"""Characters a URL never carries unencoded (RFC 3986); quotes and brackets would also end the
+HTML attributes base_url is printed into."""
 
 
 def _check_timezone(value: Any) -> str | None:
@@ -240,6 +261,8 @@ def load_config(site_dir: Path, *, base_url: str | None = None) -> SiteConfig:
         if key in SECTIONS:
             if value is None:
                 value = {}
+            if value is False and key in ("related", "search"):  # `related: false`: off
+                value = {"enabled": False}
             if not isinstance(value, dict):
                 report((key,), f"{key}: must be a mapping of settings")
                 continue
@@ -265,7 +288,7 @@ def load_config(site_dir: Path, *, base_url: str | None = None) -> SiteConfig:
     if base_url is not None:
         problem = _check_base_url(base_url)
         if problem:
-            problems.append(Diagnostic("--base-url", None, None, f"--base-url {problem}"))
+            problems.append(Diagnostic("--base-url", None, None, problem))
         else:
             values["base_url"] = base_url
     if problems:

@@ -26,7 +26,7 @@ ARTICLE_KEYS = ("title", "date", "slug", "summary", "topics", "tags", "source", 
 TOPIC_KEYS = ("title", "summary", "starts", "ends", "slug", "extra")
 PAGE_KEYS = ("title", "summary", "slug", "extra")
 
-_CONTROL = re.compile(r"[\x00-\x08\x0b-\x1f\x7f]")
+_CONTROL = re.compile("[\x00-\x08\x0b-\x1f\x7f\ufffe\uffff]")
 
 
 class ContentError(Exception):
@@ -183,6 +183,7 @@ def parse_date(value: Any, tz: tzinfo) -> tuple[datetime, bool]:
             d = date.fromisoformat(text)
         except ValueError as exc:
             raise ValueError(f"{text!r} is not a valid date ({exc})") from None
+        _check_year(text, d.year)
         return datetime.combine(d, time(0, 0), tz), False
     if not re.match(r"\d{4}-\d{2}-\d{2}[T ]\d{2}:\d{2}", text):
         raise ValueError(f"{text!r} is not an ISO 8601 date")
@@ -190,9 +191,19 @@ def parse_date(value: Any, tz: tzinfo) -> tuple[datetime, bool]:
         moment = datetime.fromisoformat(text)
     except ValueError as exc:
         raise ValueError(f"{text!r} is not a valid date and time ({exc})") from None
+    _check_year(text, moment.year)
     if moment.tzinfo is None:
         moment = moment.replace(tzinfo=tz)
     return moment.astimezone(tz), True
+
+
+YEARS = (2, 9998)
+"""Years a date may have: a day or a year either side still exists (time zones, charts)."""
+
+
+def _check_year(text: str, year: int) -> None:
+    if not YEARS[0] <= year <= YEARS[1]:
+        raise ValueError(f"{text!r} is out of range (years {YEARS[0]} to {YEARS[1]})")
 
 
 def parse_article(src: sources.SourceFile, tz: tzinfo) -> Parsed:

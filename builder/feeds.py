@@ -6,6 +6,7 @@ gives byte-identical feeds.
 
 from __future__ import annotations
 
+import re
 from datetime import datetime, timezone
 from typing import Callable
 
@@ -16,9 +17,16 @@ FEED_ENTRIES = 20
 SITEMAP_LIMIT = 50_000  # the sitemap protocol's maximum URLs per file
 
 
+_NOT_XML = re.compile("[\x00-\x08\x0b\x0c\x0e-\x1f\ud800-\udfff\ufffe\uffff]")
+"""Characters XML 1.0 does not allow (a feed reader rejects the whole feed for one)."""
+
+
 def escape(text: str) -> str:
     """XML character data: ``&``, ``<`` and ``>`` escaped (what ``xml.sax.saxutils.escape``
-    does; that module imports urllib.request and http.client, 25 ms of every build's start)."""
+    does; that module imports urllib.request and http.client, 25 ms of every build's start),
+    and characters XML cannot carry at all left out."""
+    if _NOT_XML.search(text):
+        text = _NOT_XML.sub("", text)
     return text.replace("&", "&amp;").replace(">", "&gt;").replace("<", "&lt;")
 
 

@@ -191,7 +191,8 @@ def newest_first(a: Article) -> tuple:
     return (-a.date.timestamp(), a.slug)
 
 
-def unique_slugs(articles: list[Article], problems: list[Diagnostic]) -> list[Article]:
+def unique_slugs(articles: list[Article], problems: list[Diagnostic],
+                 locate=None) -> list[Article]:
     """Articles with one slug each.
 
     Two files that *ask* for the same slug (``slug:`` in front matter) are an error naming both.
@@ -212,13 +213,19 @@ def unique_slugs(articles: list[Article], problems: list[Diagnostic]) -> list[Ar
             continue
         explicit = [a for a in group if a.explicit_slug]
         if explicit:
-            first = explicit[0]
+            # Reported where a `slug:` asks for the taken slug (not on a file that merely
+            # has that name), at the line of its `slug:`.
+            first = explicit[0] if len(explicit) > 1 else \
+                next(a for a in group if not a.explicit_slug)
             for other in group:
-                if other is not first:
-                    problems.append(Diagnostic(
-                        other.path, None, None,
-                        f"duplicate slug {slug!r}: {first.path} has it too",
-                        "give one of them another `slug:` or rename the file"))
+                if other is first:
+                    continue
+                line, col = (locate(other.path, ("slug",)) if locate and other.explicit_slug
+                             else (None, None))
+                how = "has it too" if first.explicit_slug else "has it (its file name)"
+                problems.append(Diagnostic(
+                    other.path, line, col, f"duplicate slug {slug!r}: {first.path} {how}",
+                    "give one of them another `slug:` or rename the file"))
             out.append(first)
             continue
         out.append(group[0])
@@ -257,7 +264,7 @@ def build_site(config: SiteConfig, articles: list[Article], topics: list[Topic],
             topic_by_slug[t.slug] = t
 
     seen: dict[str, Article] = {}
-    for a in unique_slugs(articles, problems):
+    for a in unique_slugs(articles, problems, locate):
         seen[a.slug] = a
         for i, t in enumerate(a.topics):
             if t not in topic_by_slug:
@@ -267,6 +274,21 @@ def build_site(config: SiteConfig, articles: list[Article], topics: list[Topic],
                 hint = (f"did you mean {close[0]!r}?" if close else
                         f"create content/topics/{t}.md or fix the slug")
                 problems.append(Diagnostic(a.path, line, col, f"unknown topic {t!r}", hint))
+
+    for a in seen.values():  # hand-picked related stories that name no article
+        for i, pin in enumerate(a.related_pins):
+            if pin in seen and pin != a.slug:
+                continue
+            line, col = locate(a.path, ("related", i)) if locate else (None, None)
+            if pin == a.slug:
+                what, hint = "names the article itself", "remove it"
+            else:
+                close = difflib.get_close_matches(pin, sorted(seen.keys() - {a.slug}), n=1)
+                what = "is not an article"
+                hint = f"did you mean {close[0]!r}?" if close else "fix the slug or remove it"
+            problems.append(Diagnostic(a.path, line, col,
+                                       f"related entry {pin!r} {what}; it is left out", hint,
+                                       severity="warning"))
 
     page_by_slug: dict[str, Page] = {}
     for p in sorted(pages, key=lambda p: p.path):
@@ -337,10 +359,10 @@ def build_site(config: SiteConfig, articles: list[Article], topics: list[Topic],
 
 
 SHAPE = ("slug", "path", "explicit_slug", "date", "updated", "draft", "topics", "tags",
-         "tag_slugs", "source", "source_slug")
+         "tag_slugs", "source", "source_slug", "related_pins")
 """The fields of an article that decide the site's shape: which articles are published, their
-order, and every index by topic, tag, source and date. The rest (title, body, summary...)
-shows on pages but moves nothing."""
+order, and every index by topic, tag, source and date (and the pins, which the model checks
+and warns about). The rest (title, body, summary...) shows on pages but moves nothing."""
 
 
 def patch_site(site: Site, changes: list[tuple[object, object]], *, drafts: bool,

@@ -16,7 +16,9 @@ goes on, and waits for it before the output goes live (:meth:`Builder.wait_for_s
 from __future__ import annotations
 
 import os
+import re
 import secrets
+import stat
 import threading
 import time
 from collections import Counter
@@ -31,7 +33,7 @@ from .errors import BuildError, Diagnostic
 from .options import CACHE_DIR, BuildOptions, BuildResult, build_lock, out_dir_of  # noqa: F401
 from .relate import RelatedStage, features_of
 from .render import THEME, Renderer
-from .write import Generation, Output
+from .write import Generation, Output, foreign_folder
 
 PARALLEL_MIN = 400  # below this many items, worker processes cost more than they save
 CHUNK_MAX = 500  # content files parsed per task in a worker process (see parse_all)
@@ -85,6 +87,8 @@ class Builder:
         """Set from another thread to stop this build's search indexing (the preview)."""
         self.search_pending = False
         """True when the live search index lags the content (a build deferred it)."""
+        self.source_warnings: list[Diagnostic] = []
+        """Warnings about the content folders from the last walk (``sources.discover``)."""
         self.parsed_features: dict = {}
         """The related-stories features of the articles this build parsed, by file hash."""
 
@@ -126,9 +130,16 @@ class Builder:
         now = options.now or datetime.now(timezone.utc)
         cache_dir = config.root / CACHE_DIR
         timer.lap("config")
+        if self.persist:  # (the preview's folder is in the cache: its own)
+            problem = foreign_folder(out_dir, config.root,
+                                     "--out" if options.out_dir else out_dir.name)
+            if problem is not None:
+                raise BuildError(problem)
         with build_lock(config.root, self.notify):
             if self.persist:
                 stamp.forget(config, out_dir)
+            if found.refs is not None:
+                self.source_warnings = found.warnings or []
             site, parsed = self.load_site(config, jobs, now, cache_dir, changed_paths,
                                           found.refs)
             inputs = (stamp.fingerprint(config, settings, self._refs, seen_at)
@@ -244,7 +255,8 @@ class Builder:
             kinds = Counter(s.kind for s in specs)
             kinds["article"] += len(planner.carried)
             result = BuildResult(config, site, out_dir, +kinds, len(gen.hashes), timer.timings,
-                                 list(site.warnings) + stage_warnings, rendered=len(todo),
+                                 self.source_warnings + list(site.warnings) + stage_warnings,
+                                 rendered=len(todo),
                                  parsed=parsed, changed=len(changed_files), removed=len(removed),
                                  template_times={k: (v, renderer.counts[k])
                                                  for k, v in renderer.times.items()})
@@ -347,8 +359,10 @@ class Builder:
         if refs is None:
             touched = None  # look at every file
             refs, problems = sources.discover(config.root)
+            self.source_warnings = [p for p in problems if p.severity == "warning"]
+            problems = [p for p in problems if p.severity != "warning"]
         self._refs = None if problems else refs
-        key = ("content", 3, config.timezone)
+        key = ("content", 4, config.timezone)
         if self._content is None or self._content_key != key:
             # The parsed files, and the model the last build made of them (when it used the
             # same drafts/future options): patched below instead of built again. Their bodies
@@ -624,7 +638,32 @@ def render_pages(specs: list[views.PageSpec], renderer: Renderer, gen: Generatio
         finally:
             _WORK = None
     if problems:
-        raise BuildError(problems)
+        raise BuildError(_one_per_mistake(problems))
+
+
+_RENDERING = re.compile(r" \(while rendering (/[^()]*)\)$")
+
+
+def _one_per_mistake(problems: list[Diagnostic]) -> list[Diagnostic]:
+    """One line for a template mistake, however many pages it broke (a typo in the footer
+    breaks every page): the first page is named, the others counted."""
+    groups: dict[tuple, list[Diagnostic]] = {}
+    for d in problems:
+        m = _RENDERING.search(d.message)
+        what = d.message[:m.start()] if m else d.message
+        groups.setdefault((d.path, d.line, d.col, what, d.hint), []).append(d)
+    out = []
+    for (path, line, column, what, hint), found in groups.items():
+        pages = sorted(m.group(1) for m in map(_RENDERING.search, (d.message for d in found)) if m)
+        if len(pages) < 2:  # one page, or the same line again: say it once
+            out.append(found[0])
+            continue
+        more = len(pages) - 1
+        out.append(Diagnostic(path, line, column,
+                              f"{what} (while rendering {pages[0]} and "
+                              f"{'at least ' if len(problems) > 50 else ''}{more} other "
+                              f"page{'s' if more != 1 else ''})", hint))
+    return out
 
 
 # ----------------------------------------------------------------------------- files
@@ -637,9 +676,11 @@ def copy_files(config: SiteConfig, gen: Generation, before: dict) -> dict:
     """
     record: dict[str, tuple[int, int, str]] = {}
     trees = [(THEME / "assets", "assets/"), (config.root / "static", "")]
+    site_root = os.path.realpath(config.root) + os.sep
     for folder, prefix in trees:
         if not folder.is_dir():
             continue
+        own = prefix == ""  # the site's static/, where links must stay inside the site
         for dirpath, dirnames, filenames in os.walk(folder):
             dirnames[:] = sorted(d for d in dirnames if not d.startswith("."))
             for name in sorted(filenames):
@@ -647,7 +688,12 @@ def copy_files(config: SiteConfig, gen: Generation, before: dict) -> dict:
                     continue
                 path = Path(dirpath) / name
                 rel = prefix + path.relative_to(folder).as_posix()
-                st = path.stat()
+                st = _static_stat(path, config)
+                if own and not os.path.realpath(path).startswith(site_root):
+                    # (a cloned site's link to ~/.ssh/id_rsa must never be published)
+                    raise BuildError(Diagnostic(_shown(path, config), None, None,
+                                                "links to a file outside the site folder",
+                                                "copy the file into static/ instead"))
                 seen = before.get(rel)
                 live = gen.live.get(rel)
                 if (seen and seen[0] == st.st_mtime_ns and seen[1] == st.st_size and live
@@ -658,14 +704,41 @@ def copy_files(config: SiteConfig, gen: Generation, before: dict) -> dict:
                     gen.carry(rel)
                     record[rel] = seen
                     continue
+                data = _static_bytes(path, config)
                 try:
-                    gen.put(rel, path.read_bytes())
+                    gen.put(rel, data)
                 except BuildError:
                     raise BuildError(Diagnostic(_shown(path, config), None, None,
                                                 f"static file clashes with the page /{rel}",
                                                 "rename or move the file")) from None
                 record[rel] = (st.st_mtime_ns, st.st_size, gen.hashes[rel])
     return record
+
+
+def _static_stat(path: Path, config: SiteConfig) -> os.stat_result:
+    """The stat of a file to copy; a located error for a broken link or for anything that is
+    not a plain file (a named pipe would block the build for ever)."""
+    try:
+        st = path.stat()
+    except OSError as exc:
+        hint = "remove the link or point it at a file" if path.is_symlink() else None
+        raise BuildError(Diagnostic(_shown(path, config), None, None,
+                                    f"cannot read the static file: {exc.strerror or exc}",
+                                    hint)) from None
+    if not stat.S_ISREG(st.st_mode):
+        raise BuildError(Diagnostic(_shown(path, config), None, None,
+                                    "not a plain file (a pipe, socket or device)",
+                                    "remove it from static/"))
+    return st
+
+
+def _static_bytes(path: Path, config: SiteConfig) -> bytes:
+    try:
+        return path.read_bytes()
+    except OSError as exc:
+        raise BuildError(Diagnostic(_shown(path, config), None, None,
+                                    f"cannot read the static file: {exc.strerror or exc}")
+                         ) from None
 
 
 def _shown(path: Path, config: SiteConfig) -> str:

@@ -520,21 +520,10 @@ def publish_to_folder(site_dir: Path, options: PublishOptions,
 
 def _refuse_foreign_folder(target: Path, site_dir: Path) -> None:
     """--to replaces a folder's contents: only an empty folder or an earlier site build."""
-    resolved = target.resolve()
-    if resolved == site_dir or site_dir.is_relative_to(resolved) or \
-            resolved.is_relative_to(site_dir / "content"):
-        raise PublishError(Diagnostic("--to", None, None,
-                                      f"{target} holds the site's own files",
-                                      "publish to a folder outside content/ and not above "
-                                      "the site"), "nothing was published")
-    if target.exists() and not target.is_dir():
-        raise PublishError(Diagnostic("--to", None, None, f"{target} is not a folder"),
-                           "nothing was published")
-    if target.is_dir() and any(target.iterdir()) and not (target / "index.html").is_file():
-        raise PublishError(Diagnostic("--to", None, None,
-                                      f"{target} is not empty and holds no built site",
-                                      "its contents would be replaced: choose an empty or "
-                                      "new folder"), "nothing was published")
+    from .write import foreign_folder
+    problem = foreign_folder(target, site_dir, "--to")
+    if problem is not None:
+        raise PublishError(problem, "nothing was published")
 
 
 # ----------------------------------------------------------------------------- GitHub Actions

@@ -157,9 +157,27 @@ def load_templates(env: jinja2.Environment, config: SiteConfig) -> dict[str, jin
         except jinja2.TemplateSyntaxError as exc:
             problems.append(Diagnostic(_template_path(exc.filename or name, config), exc.lineno,
                                        None, f"template syntax error: {exc.message}"))
+        except (UnicodeDecodeError, OSError) as exc:
+            problems.append(_unreadable_template(name, exc, config))
     if problems:
         raise BuildError(problems)
     return templates
+
+
+def _unreadable_template(name: str, exc: Exception, config: SiteConfig) -> Diagnostic:
+    """A template file that is not UTF-8 text (located to the byte) or cannot be read."""
+    for folder in (config.root / "templates", THEME / "templates"):
+        path = folder / name
+        if path.is_file():
+            break
+    where = _template_path(str(path), config)
+    if isinstance(exc, UnicodeDecodeError):
+        data = path.read_bytes()
+        line = data.count(b"\n", 0, exc.start) + 1
+        column = exc.start - (data.rfind(b"\n", 0, exc.start) + 1) + 1
+        return Diagnostic(where, line, column,
+                          f"not valid UTF-8 (byte 0x{data[exc.start]:02x})", "save the file as UTF-8")
+    return Diagnostic(where, None, None, f"cannot read the template: {exc.strerror or exc}")
 
 
 def _template_path(filename: str, config: SiteConfig) -> str:

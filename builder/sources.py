@@ -7,6 +7,8 @@ from __future__ import annotations
 
 import hashlib
 import os
+import re
+import stat
 from dataclasses import dataclass
 from pathlib import Path
 
@@ -52,6 +54,10 @@ class SourceError(Exception):
         self.diagnostic = diagnostic
 
 
+_MARKDOWN_LIKE = re.compile(r"\.(?:md|markdown|mdown|mkd|mkdn|mdwn)$", re.IGNORECASE)
+"""Names an editor may have meant as content (``.MD``, ``.markdown``): warned about."""
+
+
 def _skip(name: str) -> bool:
     # Editors' temporary and backup files must never become pages.
     return (name.startswith((".", "#", "~")) or name.endswith(("~", ".swp", ".tmp"))
@@ -66,6 +72,9 @@ def discover(site_dir: Path) -> tuple[list[SourceRef], list[Diagnostic]]:
     for kind in CONTENT_KINDS:
         top = os.path.join(root, "content", kind)
         if not os.path.isdir(top):
+            if os.path.lexists(top):
+                problems.append(Diagnostic(f"content/{kind}", None, None, "is not a folder",
+                                           f"make content/{kind}/ a folder of .md files"))
             continue
         seen_dirs: set[tuple[int, int]] = set()
         stack = [(top, f"content/{kind}")]
@@ -94,13 +103,28 @@ def discover(site_dir: Path) -> tuple[list[SourceRef], list[Diagnostic]]:
                     if entry.is_dir():
                         if kind == "articles":  # topics and pages are flat folders
                             stack.append((entry.path, rel))
+                        else:
+                            problems.append(Diagnostic(
+                                rel, None, None, f"folder not read: {kind} are the .md files "
+                                f"directly in content/{kind}/", "move its files up",
+                                severity="warning"))
                         continue
                     if _skip(name):
+                        if _MARKDOWN_LIKE.search(name) and not name.startswith(("#", "~")):
+                            problems.append(Diagnostic(
+                                rel, None, None, "not read: content files end in .md",
+                                f"rename it to {_MARKDOWN_LIKE.sub('', name)}.md",
+                                severity="warning"))
                         continue
                     st = entry.stat()
                 except OSError as exc:
                     problems.append(Diagnostic(rel, None, None, f"cannot read: {exc.strerror}",
                                                "a broken symbolic link? remove or fix it"))
+                    continue
+                if not stat.S_ISREG(st.st_mode):  # reading a named pipe would never end
+                    problems.append(Diagnostic(rel, None, None,
+                                               "not a plain file (a pipe, socket or device)",
+                                               "remove it from content/"))
                     continue
                 refs.append(SourceRef(kind, rel, entry.path, st.st_mtime_ns, st.st_size))
     refs.sort(key=lambda r: r.rel)
@@ -140,6 +164,8 @@ def refresh(site_dir: Path, refs: list[SourceRef], paths: set[str],
             continue
         except OSError:
             return None
+        if not stat.S_ISREG(st.st_mode):
+            return None  # not a plain file: discover reports it
         real = os.path.realpath(path)
         if not real.startswith(os.path.realpath(os.path.join(root, "content")) + os.sep):
             return None  # through a symbolic link: let discover decide

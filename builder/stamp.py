@@ -37,6 +37,7 @@ from typing import Callable
 
 from . import cache, sources
 from .config import CONFIG_FILE, SiteConfig, load_config
+from .errors import Diagnostic
 from .options import CACHE_DIR, BuildOptions, BuildResult, Overview, build_lock, out_dir_of
 from .write import Output, output_key
 
@@ -158,6 +159,8 @@ class Inputs:
     seen_at: int
     config: SiteConfig
     refs: list[sources.SourceRef] | None = None
+    warnings: list[Diagnostic] | None = None
+    """What the walk that found ``refs`` warned about."""
 
 
 def check(site_dir: Path, options: BuildOptions,
@@ -189,9 +192,9 @@ def look(site_dir: Path, options: BuildOptions,
         if now < stamp["now"] or (stamp["next_due"] is not None and now >= stamp["next_due"]):
             return found  # (a clock set back, or a future article come due)
         refs, problems = sources.discover(config.root)
-        if problems:
+        if any(p.severity == "error" for p in problems):
             return found
-        found.refs = refs
+        found.refs, found.warnings = refs, problems
         if fingerprint(config, seen, refs, seen_at) != stamp["inputs"]:
             return found
         output = Output(out_dir, config.root / CACHE_DIR)

@@ -441,6 +441,29 @@ def spread(folder: str) -> None:
         os.close(fd)
 
 
+def foreign_folder(out_dir: Path, site_dir: Path, label: str) -> Diagnostic | None:
+    """Why a build must not replace ``out_dir``'s contents, or None when it may.
+
+    Writing a build replaces everything in the output folder (the old files go to the shadow
+    and are deleted by a later build), so the folder must not be, or be above, the site
+    folder, nor be inside its content/, templates/ or static/; and it must be missing, empty,
+    or hold a built site already (an index.html). ``label`` names it in the message."""
+    target, site = Path(out_dir).resolve(), Path(site_dir).resolve()
+    if target == site or site.is_relative_to(target) or any(
+            target.is_relative_to(site / part) for part in ("content", "templates", "static")):
+        return Diagnostic(label, None, None, f"{out_dir} holds the site's own files",
+                          "write the output to a folder outside content/, templates/ and "
+                          "static/, and not above the site")
+    if target.exists() and not target.is_dir():
+        return Diagnostic(label, None, None, f"{out_dir} is not a folder",
+                          "remove it or choose another output folder")
+    if target.is_dir() and any(target.iterdir()) and not (target / "index.html").is_file():
+        return Diagnostic(label, None, None, f"{out_dir} is not empty and holds no built site",
+                          "its contents would be replaced: choose an empty or new folder, or "
+                          "move its files away")
+    return None
+
+
 def output_key(out_dir: Path) -> str:
     """Names the cache files of one output folder (a site can have several: public, preview)."""
     return hashlib.blake2b(str(Path(out_dir).absolute()).encode(), digest_size=6).hexdigest()

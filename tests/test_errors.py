@@ -43,7 +43,12 @@ CASES = [
     ("duplicate-explicit-slug", {
         "content/articles/2023/x.md": article("X", "2023-01-01", slug="same"),
         "content/articles/2024/y.md": article("Y", "2024-01-01", slug="same")},
-     "content/articles/2024/y.md: duplicate slug 'same': content/articles/2023/x.md has it too"),
+     "content/articles/2024/y.md:4:1: duplicate slug 'same': content/articles/2023/x.md has it too"),
+    ("slug-asked-for-is-another-files-name", {
+        "content/articles/2023/same.md": article("X", "2023-01-01"),
+        "content/articles/2024/y.md": article("Y", "2024-01-01", slug="same")},
+     "content/articles/2024/y.md:4:1: duplicate slug 'same': content/articles/2023/same.md has "
+     "it (its file name)"),
     ("slug-with-slash", {A: article("T", "2024-01-01", slug="a/b")}, f"{A}:4:1: invalid slug 'a/b'"),
     ("slug-with-dots", {A: article("T", "2024-01-01", slug="../../etc")}, f"{A}:4:1: invalid slug '../../etc'"),
     ("slug-with-space", {A: article("T", "2024-01-01", slug="my slug")}, f"{A}:4:1: invalid slug 'my slug'"),
@@ -81,12 +86,29 @@ CASES = [
      "static/feed.xml: static file clashes with the page /feed.xml (rename or move the file)"),
     ("page-takes-a-reserved-url", {"content/pages/tags.md": "---\ntitle: Tags\n---\n"},
      "content/pages/tags.md: page slug 'tags' is used by the site itself"),
+    # a date Python can hold but not move to another zone, or chart a year past
+    ("date-out-of-range", {A: "---\ntitle: T\ndate: 9999-12-31T23:00:00-05:00\n---\n"},
+     f"{A}:3:1: date: '9999-12-31T23:00:00-05:00' is out of range (years 2 to 9998)"),
+    ("topic-ends-in-year-9999", {"content/topics/t.md": topic("T", starts="2024-01-01",
+                                                              ends="9999-12-31")},
+     "content/topics/t.md:4:1: ends: '9999-12-31' is out of range (years 2 to 9998)"),
+    ("template-not-utf8", {"templates/footer.html": b"<p>ok</p>\n<p>caf\xe9</p>\n"},
+     "templates/footer.html:2:7: not valid UTF-8 (byte 0xe9) (save the file as UTF-8)"),
+    ("base-url-breaking-out-of-attributes",
+     {"site.yaml": 'title: T\nbase_url: "https://x.org/a\\"><script>/"\n'},
+     "site.yaml:2:1: base_url: must not contain '\"', '<', '>' (percent-encode them"),
+    ("content-articles-is-a-file", {"content/articles": "not a folder\n"},
+     "content/articles: is not a folder"),
+    ("cname-that-is-not-a-domain",
+     {"site.yaml": "title: T\nbase_url: https://x.org/\npublish:\n  cname: 'https://x.org/ a'\n"},
+     "site.yaml:4:3: publish.cname: must be a domain name such as news.example.org"),
 ]
 
 
 def make(tmp_path, files) -> Site:
     s = Site(tmp_path / "site")
-    s.write("content/articles/2024/fine.md", article("Fine", "2024-01-02"))
+    if "content/articles" not in files:
+        s.write("content/articles/2024/fine.md", article("Fine", "2024-01-02"))
     for rel, text in files.items():
         s.write(rel, text)
     return s
@@ -204,3 +226,147 @@ def test_file_deleted_during_the_build(tmp_path, monkeypatch):
         s.build()
     assert [str(d) for d in info.value.diagnostics] == [
         "content/articles/2024/gone.md: file disappeared during the build (run the build again)"]
+
+
+# ----------------------------------------------------------------------------- found in review
+
+@pytest.mark.parametrize("out", ["content", "static", ".", "..", "elsewhere"])
+def test_a_build_never_replaces_the_sites_own_files_or_a_foreign_folder(tmp_path, out):
+    """--out content once moved content/ into the shadow, and the next build deleted it."""
+    s = make(tmp_path, {"static/logo.txt": "logo"})
+    (tmp_path / "elsewhere").mkdir()
+    (tmp_path / "elsewhere/precious.txt").write_text("keep me")
+    before = {p: p.read_bytes() for p in tmp_path.rglob("*") if p.is_file()}
+    target = tmp_path / "elsewhere" if out == "elsewhere" else s.root / out
+    with pytest.raises(BuildError) as info:
+        s.build(out_dir=target)
+    [problem] = info.value.diagnostics
+    assert problem.path == "--out"
+    assert ("holds the site's own files" if out != "elsewhere"
+            else "is not empty and holds no built site") in problem.message
+    assert {p: p.read_bytes() for p in tmp_path.rglob("*") if p.is_file()} == before
+
+
+def test_an_empty_folder_or_an_earlier_build_may_be_the_output(tmp_path):
+    s = make(tmp_path, {})
+    out = tmp_path / "out"
+    out.mkdir()
+    s.build(out_dir=out)
+    s.write("content/articles/2024/more.md", article("More", "2024-01-03"))
+    s.build(out_dir=out)  # holds a built site now
+    assert "More" in (out / "articles/more/index.html").read_text()
+
+
+def test_cli_refuses_an_output_folder_inside_content(tmp_path):
+    s = make(tmp_path, {})
+    proc = run_cli("build", "--site", str(s.root), "--no-search", "--out", str(s.root / "content"))
+    assert proc.returncode == 1 and "Traceback" not in proc.stderr
+    assert proc.stderr.startswith("error: --out: ")
+    assert "holds the site's own files" in proc.stderr
+    assert (s.root / "content/articles/2024/fine.md").is_file()
+
+
+def test_unreadable_static_files_are_located_errors_not_crashes_or_hangs(tmp_path):
+    import os
+    s = make(tmp_path, {})
+    s.build()
+    before = s.tree_digest()
+    (s.root / "static").mkdir()
+    (s.root / "static/logo.png").symlink_to(tmp_path / "nowhere.png")
+    with pytest.raises(BuildError) as info:
+        s.build()
+    assert [str(d) for d in info.value.diagnostics] == [
+        "static/logo.png: cannot read the static file: No such file or directory "
+        "(remove the link or point it at a file)"]
+    (s.root / "static/logo.png").unlink()
+    os.mkfifo(s.root / "static/pipe")  # reading it would block the build for ever
+    with pytest.raises(BuildError) as info:
+        s.build()
+    assert [str(d) for d in info.value.diagnostics] == [
+        "static/pipe: not a plain file (a pipe, socket or device) (remove it from static/)"]
+    assert s.tree_digest() == before
+
+
+def test_feeds_stay_well_formed_xml_whatever_characters_the_text_holds(tmp_path):
+    import xml.dom.minidom
+    s = Site(tmp_path / "site")
+    s.write("content/topics/t.md", topic("T"))
+    s.write("content/articles/a.md", article(
+        "Bell \uffff title", "2024-01-01", "A bell \x07, an escape \x1b and \ufffe in the body.",
+        topics=["t"], summary="Form feed \x0c here"))
+    s.build()
+    for feed in ("feed.xml", "topics/t/feed.xml", "sitemap.xml"):
+        xml.dom.minidom.parseString((s.public / feed).read_bytes())  # raises if not XML
+    assert "A bell , an escape  and  in the body." in s.read("feed.xml")
+
+
+def test_pins_that_name_no_article_are_warned_about_where_they_are_written(tmp_path):
+    s = make(tmp_path, {"content/articles/2024/b.md":
+                        "---\ntitle: B\ndate: 2024-01-03\nrelated:\n  - fien\n  - b\n  - fine\n---\nText.\n"})
+    result = s.build()
+    assert [str(d) for d in result.warnings if "related entry" in d.message] == [
+        "content/articles/2024/b.md:5:5: related entry 'fien' is not an article; it is left out "
+        "(did you mean 'fine'?)",
+        "content/articles/2024/b.md:6:5: related entry 'b' names the article itself; it is left "
+        "out (remove it)"]
+    assert 'href="../../articles/fine/"' in s.read("articles/b/index.html")
+
+
+def test_related_false_in_site_yaml_turns_the_lists_off(tmp_path):
+    s = make(tmp_path, {"content/articles/2024/twin.md": article("Fine", "2024-01-03"),
+                        "site.yaml": "title: T\nbase_url: https://x.org/\nrelated: false\n"})
+    s.build()
+    assert "data-briefs-related" not in s.read("articles/fine/index.html")
+    s.write("site.yaml", "title: T\nbase_url: https://x.org/\n")
+    s.build()
+    assert "data-briefs-related" in s.read("articles/fine/index.html")
+
+
+def test_content_files_that_are_never_read_are_warned_about(tmp_path):
+    s = make(tmp_path, {"content/articles/2024/loud.MD": article("Loud", "2024-01-05"),
+                        "content/topics/old/t.md": topic("T")})
+    result = s.build()
+    assert [str(d) for d in result.warnings[:2]] == [
+        "content/articles/2024/loud.MD: not read: content files end in .md (rename it to loud.md)",
+        "content/topics/old: folder not read: topics are the .md files directly in "
+        "content/topics/ (move its files up)"]
+    assert not (s.public / "articles/loud").exists()
+
+
+def test_a_template_mistake_is_one_line_however_many_pages_it_breaks(tmp_path):
+    s = make(tmp_path, {f"content/articles/2024/n{i}.md": article(f"N{i}", "2024-01-03")
+                        for i in range(5)})
+    s.write("templates/footer.html", "{{ nosuchvar.x }}\n")
+    with pytest.raises(BuildError) as info:
+        s.build()
+    [problem] = info.value.diagnostics
+    assert str(problem).startswith("templates/footer.html:1: 'nosuchvar' is undefined "
+                                   "(while rendering / and ")
+    pages = int(str(problem).split(" and ")[1].split(" other pages")[0])
+    assert pages > 10  # every page but the first, each once
+
+
+def test_a_named_pipe_in_content_is_an_error_not_a_hang(tmp_path):
+    import os
+    s = make(tmp_path, {})
+    os.mkfifo(s.root / "content/articles/2024/pipe.md")
+    with pytest.raises(BuildError) as info:
+        s.build()
+    assert [str(d) for d in info.value.diagnostics] == [
+        "content/articles/2024/pipe.md: not a plain file (a pipe, socket or device) "
+        "(remove it from content/)"]
+
+
+def test_a_static_link_to_a_file_outside_the_site_is_never_published(tmp_path):
+    s = make(tmp_path, {"static/inside.txt": "shared"})
+    (tmp_path / "secret.txt").write_text("do not publish")
+    (s.root / "static/leak.txt").symlink_to(tmp_path / "secret.txt")
+    (s.root / "static/alias.txt").symlink_to(s.root / "static/inside.txt")  # inside: fine
+    with pytest.raises(BuildError) as info:
+        s.build()
+    assert [str(d) for d in info.value.diagnostics] == [
+        "static/leak.txt: links to a file outside the site folder (copy the file into static/ "
+        "instead)"]
+    (s.root / "static/leak.txt").unlink()
+    s.build()
+    assert s.read("alias.txt") == "shared"

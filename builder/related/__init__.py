@@ -14,7 +14,7 @@ Drafts never reach this package: the pipeline hands over published articles only
 can neither have nor be a related story. An article with ``related: false`` gets no related
 list and no later developments, but may still appear in other articles' lists: the flag is
 about its own page. Pins (``related: [slug, ...]``) come first, in the order given, and are
-never cut by ``count``; pins to unknown slugs are skipped here and reported by the link checker.
+never cut by ``count``; pins to unknown slugs are skipped here (the build warns about them, ``model.build_site``).
 
 Design (details in ``index.py``, ``text.py`` and docs/related.md): each article becomes a
 vector of its most distinctive words, weighted by how rare they are in English at large (a
