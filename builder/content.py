@@ -244,7 +244,7 @@ def parse_article(src: sources.SourceFile, tz: tzinfo) -> Parsed:
         image_caption=f.text("image_caption"), section=f.text("section"))
     if f.problems:
         raise ContentError(f.problems)
-    rendered = markdown.render(src.body)
+    rendered = markdown.render(src.body, "article")
     text = markdown.plain_text(rendered)
     fields.update(
         slug=slug, path=src.ref.rel, explicit_slug="slug" in f.data, title=title, date=when,
@@ -270,7 +270,7 @@ def parse_topic(src: sources.SourceFile, tz: tzinfo) -> Topic:
         raise ContentError(f.problems)
     return Topic(slug=slug, path=src.ref.rel, title=title, summary=summary,
                  starts=starts.date() if starts else None, ends=ends.date() if ends else None,
-                 body_html=markdown.render(src.body), digest=src.digest)
+                 body_html=markdown.render(src.body, "topic"), digest=src.digest)
 
 
 def parse_page(src: sources.SourceFile) -> Page:

@@ -43,8 +43,9 @@ _BLOCK_END = re.compile(r"</(p|h[1-6]|li|blockquote|pre|tr|table|ul|ol)>")
 _reference = None
 
 
-def render(source: str) -> str:
-    """Markdown to HTML, with ids on subheadings so they can be linked to."""
+def render(source: str, kind: str = "page") -> str:
+    """Markdown to HTML, with ids on subheadings so they can be linked to, never one the
+    theme's page of that ``kind`` (article, topic, page) has already."""
     try:
         out = _renderer.render(source)
     except BaseException as exc:
@@ -58,25 +59,31 @@ def render(source: str) -> str:
             _reference = reference_renderer()
         out = _reference.render(source)
     if "<h" in out:
-        out = _add_heading_ids(out)
+        out = _add_heading_ids(out, kind)
     return out
 
 
-THEME_IDS = frozenset((
-    "activity-heading", "activity-summary", "background", "later-heading", "latest-dev",
-    "latest-heading", "main", "related-heading", "related-topics-heading", "search-heading",
-    "search-q", "search-sort", "site-search-q", "stories-heading", "timeline-heading"))
-"""Element ids the default theme's templates use (tests/test_markdown.py checks the list)."""
-_THEME_ID = re.compile(r"y\d{4}|d-\d{4}-\d{2}-\d{2}|day-\d{4}-\d{2}-\d{2}")
-"""Ids the theme makes from dates: archive years, archive days, topic timeline days."""
+PAGE_IDS = frozenset(("main", "site-search-q"))
+"""Element ids every page of the default theme has (base.html and its search box)."""
+THEME_IDS = {
+    "article": PAGE_IDS | {"later-heading", "related-heading"},
+    "topic": PAGE_IDS | {"activity-heading", "activity-summary", "background", "latest-dev",
+                         "related-topics-heading", "timeline-heading"},
+    "page": PAGE_IDS,
+}
+"""Ids the theme puts on the page a Markdown body is shown on, by kind of page (so a heading
+never takes one; tests/test_markdown.py checks these against the templates)."""
+_TOPIC_DAY = re.compile(r"day-\d{4}-\d{2}-\d{2}")
+"""The ids of a topic timeline's days."""
 
 
-def _add_heading_ids(out: str) -> str:
+def _add_heading_ids(out: str, kind: str) -> str:
     used: dict[str, int] = {}
+    taken = THEME_IDS[kind]
 
     def add(m: re.Match) -> str:
         base = slugify(htmllib.unescape(_TAG.sub("", m.group(2))), 60) or "section"
-        if base not in used and (base in THEME_IDS or _THEME_ID.fullmatch(base)):
+        if base not in used and (base in taken or kind == "topic" and _TOPIC_DAY.fullmatch(base)):
             used[base] = 1  # the page has that id already: this heading gets base-1
         n = used.get(base, 0)
         used[base] = n + 1

@@ -362,7 +362,7 @@ class Builder:
             self.source_warnings = [p for p in problems if p.severity == "warning"]
             problems = [p for p in problems if p.severity != "warning"]
         self._refs = None if problems else refs
-        key = ("content", 4, config.timezone)
+        key = ("content", 5, config.timezone)
         if self._content is None or self._content_key != key:
             # The parsed files, and the model the last build made of them (when it used the
             # same drafts/future options): patched below instead of built again. Their bodies

@@ -81,17 +81,27 @@ def test_input_that_panics_the_rust_renderer_falls_back_to_the_reference():
 
 
 def test_heading_ids_never_take_an_id_the_theme_uses():
-    html = markdown.render("## Main\n\n## Main\n\n## Day 2024-12-07\n\n## Y2024\n\n## Other\n")
-    assert re.findall(r'id="([^"]+)"', html) == [
-        "main-1", "main-2", "day-2024-12-07-1", "y2024-1", "other"]
+    body = "## Main\n\n## Main\n\n## Background\n\n## Day 2024-12-07\n\n## Related heading\n"
+    ids = lambda html: re.findall(r'id="([^"]+)"', html)  # noqa: E731
+    assert ids(markdown.render(body, "article")) == [
+        "main-1", "main-2", "background", "day-2024-12-07", "related-heading-1"]
+    assert ids(markdown.render(body, "topic")) == [
+        "main-1", "main-2", "background-1", "day-2024-12-07-1", "related-heading"]
+    assert ids(markdown.render(body)) == [
+        "main-1", "main-2", "background", "day-2024-12-07", "related-heading"]
 
 
-def test_the_list_of_theme_ids_is_complete():
+def test_the_theme_ids_are_those_of_the_templates_that_show_a_body():
     theme = Path(markdown.__file__).parent / "theme" / "templates"
-    fixed = set()
-    for path in theme.glob("*.html"):
-        for ident in re.findall(r'\bid="([^"]*)"', path.read_text(encoding="utf-8")):
-            if "{" in ident:  # made from a date or a year: the patterns in markdown.py
-                continue
-            fixed.add(ident)
-    assert fixed == markdown.THEME_IDS
+
+    def fixed_ids(*names: str) -> set[str]:
+        found = set()
+        for name in names:
+            text = (theme / name).read_text(encoding="utf-8")
+            found |= {i for i in re.findall(r'\bid="([^"]*)"', text) if "{" not in i}
+        return found
+
+    assert markdown.PAGE_IDS == fixed_ids("base.html", "search_box.html")
+    assert markdown.THEME_IDS["article"] == fixed_ids("base.html", "search_box.html", "article.html")
+    assert markdown.THEME_IDS["topic"] == fixed_ids("base.html", "search_box.html", "topic.html")
+    assert 'id="day-{{ day|iso }}"' in (theme / "topic.html").read_text(encoding="utf-8")
