@@ -145,16 +145,8 @@ class Builder:
             inputs = (stamp.fingerprint(config, settings, self._refs, seen_at)
                       if self.persist and self._refs else None)
             timer.lap("content")
-            related = None
-            if config.related.enabled and options.related:
-                related = self.related_stage(cache_dir).run(site, jobs, options.incremental,
-                                                            self.progress, edits=self.edited,
-                                                            parsed=self.parsed_features)
-            self.parsed_features = {}  # (taken over by the links stage's cache)
-            timer.lap("related")
             templates = deps.template_hashes([config.root / "templates", THEME / "templates"])
             renderer = self.renderer(config, templates, cache_dir)
-
             output = self.output(out_dir, cache_dir)
             gen = output.begin()
             state_key = build_key(config, options, out_dir, settings)
@@ -164,75 +156,98 @@ class Builder:
                 state = cache.load(state_path, state_key)
             if state is not None and state.get("key") != state_key:
                 state = None
-            patched = None
-            if state and self.edited is not None:  # the preview patched the model
-                patched = deps.patch_signature(state["signature"], self.edited, related)
-            if patched is not None:
-                signature, changed = patched
-            else:
-                signature = deps.signature(site, related)
-                changed = deps.changed_keys(state["signature"], signature) if state else None
-            if state and gen.live and state["live_id"] == output.live_id:
-                changed |= deps.template_keys(state["templates"], templates)
-            else:
-                changed = None  # render everything
-            old_deps = state["deps"] if changed is not None else {}
-            article_stale = changed is None or bool(changed & {"tpl:shared", "tpl:article.html"})
-
-            # The preview's patched model has the same pages as the last build: the article
-            # pages to look at are the ones depending on a changed key (an index kept in memory).
-            patching = patched is not None and not article_stale and not self.persist
-            if patching:
-                hit = self.dependents(old_deps).affected(changed)
-
-                def unchanged(path: str) -> bool:
-                    return path not in hit and path in gen.live
-            else:
-                self._dependents = None
-
-                def unchanged(path: str) -> bool:
-                    keys = old_deps.get(path)
-                    return (not article_stale and keys is not None and path in gen.live
-                            and changed.isdisjoint(keys))
-
             listing = deps.listing_key(config.root / "templates")
-            planner = self._planner
-            if patched is not None and planner is not None and planner.listing == listing:
-                planner.rebase(site, related)
-            else:
-                planner = views.Planner(site, related, listing)
-            self._planner = None if self.persist else planner
-            specs = planner.plan(unchanged)
+            early = None
+            if (jobs > 1 and len(site.articles) >= PARALLEL_MIN
+                    and not (state and gen.live and state["live_id"] == output.live_id)):
+                # Everything will be rendered: the pages that show no related list start now,
+                # on the core the related stage leaves idle for much of its time.
+                early = EarlyRender(views.Planner(site, None, listing), renderer, gen)
             timer.lap("plan")
-            todo = []
-            if patching:
-                page_deps = dict(old_deps)
-                self._dependents.add(s for s in specs if s.kind == "article")
-            else:
-                page_deps = {path: old_deps[path] for path in planner.carried}
-            carried = list(planner.carried)
-            for spec in specs:
-                page_deps[spec.path] = spec.deps
-                if needs_render(spec, changed, gen.live):
-                    todo.append(spec)
-                else:
-                    carried.append(spec.path)
-            if self.persist:
-                # The previous state's pages share their keys already (see shared_keys).
-                shared = state is not None and state.get("shared") and changed is not None
-                page_deps, signature = deps.shared_keys(
-                    page_deps, signature, [s.path for s in specs] if shared else None,
-                    state["signature"] if shared else None)
-            gen.carry_many(carried)
-            stage_warnings: list[Diagnostic] = []
             try:
-                render_pages(todo, renderer, gen, jobs, self.progress)
+                related = None
+                if config.related.enabled and options.related:
+                    related = self.related_stage(cache_dir).run(
+                        site, jobs, options.incremental, self.progress, edits=self.edited,
+                        parsed=self.parsed_features)
+                self.parsed_features = {}  # (taken over by the links stage's cache)
+                timer.lap("related")
+                patched = None
+                if state and self.edited is not None:  # the preview patched the model
+                    patched = deps.patch_signature(state["signature"], self.edited, related)
+                if patched is not None:
+                    signature, changed = patched
+                else:
+                    signature = deps.signature(site, related)
+                    changed = deps.changed_keys(state["signature"], signature) if state else None
+                if state and gen.live and state["live_id"] == output.live_id:
+                    changed |= deps.template_keys(state["templates"], templates)
+                else:
+                    changed = None  # render everything
+                old_deps = state["deps"] if changed is not None else {}
+                article_stale = changed is None or bool(
+                    changed & {"tpl:shared", "tpl:article.html"})
+
+                # The preview's patched model has the same pages as the last build: the article
+                # pages to look at are the ones depending on a changed key (an index kept in
+                # memory).
+                patching = patched is not None and not article_stale and not self.persist
+                if patching:
+                    hit = self.dependents(old_deps).affected(changed)
+
+                    def unchanged(path: str) -> bool:
+                        return path not in hit and path in gen.live
+                else:
+                    self._dependents = None
+
+                    def unchanged(path: str) -> bool:
+                        keys = old_deps.get(path)
+                        return (not article_stale and keys is not None and path in gen.live
+                                and changed.isdisjoint(keys))
+
+                planner = self._planner
+                if patched is not None and planner is not None and planner.listing == listing:
+                    planner.rebase(site, related)
+                elif early is not None:  # (its pages planned already)
+                    planner = early.planner
+                    planner.rebase(site, related)
+                else:
+                    planner = views.Planner(site, related, listing)
+                self._planner = None if self.persist else planner
+                specs = planner.plan(unchanged)
+                timer.lap("plan")
+                todo = []
+                if patching:
+                    page_deps = dict(old_deps)
+                    self._dependents.add(s for s in specs if s.kind == "article")
+                else:
+                    page_deps = {path: old_deps[path] for path in planner.carried}
+                carried = list(planner.carried)
+                for spec in specs:
+                    page_deps[spec.path] = spec.deps
+                    if early is not None and spec.path in early.paths:
+                        continue
+                    if needs_render(spec, changed, gen.live):
+                        todo.append(spec)
+                    else:
+                        carried.append(spec.path)
+                if self.persist:
+                    # The previous state's pages share their keys already (see shared_keys).
+                    shared = state is not None and state.get("shared") and changed is not None
+                    page_deps, signature = deps.shared_keys(
+                        page_deps, signature, [s.path for s in specs] if shared else None,
+                        state["signature"] if shared else None)
+                gen.carry_many(carried)
+                stage_warnings: list[Diagnostic] = []
+                render_pages(todo, renderer, gen, jobs, self.progress, early)
                 timer.lap("render")
                 files = copy_files(config, gen, state.get("files", {}) if state else {})
                 if config.search.enabled and options.search:
                     stage_warnings += self.search(site, gen, cache_dir, changed, defer_search)
                     timer.lap("search")
             except BaseException:
+                if early is not None:
+                    early.stop()
                 output.abort(gen)
                 raise
             self.wait_for_saves()  # the caches are saved before the output goes live
@@ -256,7 +271,7 @@ class Builder:
             kinds["article"] += len(planner.carried)
             result = BuildResult(config, site, out_dir, +kinds, len(gen.hashes), timer.timings,
                                  self.source_warnings + list(site.warnings) + stage_warnings,
-                                 rendered=len(todo),
+                                 rendered=len(todo) + (len(early.paths) if early else 0),
                                  parsed=parsed, changed=len(changed_files), removed=len(removed),
                                  template_times={k: (v, renderer.counts[k])
                                                  for k, v in renderer.times.items()})
@@ -608,16 +623,58 @@ def _render_into(gen: Generation, renderer: Renderer, specs) -> list[Diagnostic]
     return problems
 
 
+class EarlyRender:
+    """The pages that show no related-stories list (``Planner.unrelated``: listings, feeds,
+    sitemap...), rendered by a forked process while the related stage runs, in a build that
+    renders everything: most of that stage runs on one core. :func:`render_pages` takes the
+    results over (:meth:`collect`); the pages are the same as the plan's, byte for byte."""
+
+    def __init__(self, planner: views.Planner, renderer: Renderer, gen: Generation):
+        global _WORK
+        self.planner = planner
+        specs = planner.unrelated()
+        self.paths = {spec.path for spec in specs}
+        _WORK = (renderer, specs, gen)  # inherited by the forked worker
+        try:
+            self._pool = workers.pool(1)
+            self._pending = self._pool.apply_async(_render_range, ((0, len(specs)),))
+        finally:
+            _WORK = None
+
+    def collect(self, gen: Generation, renderer: Renderer) -> list[Diagnostic]:
+        """Wait for the pages; merge them into ``gen``; return the problems found."""
+        try:
+            share, problems, times, counts = self._pending.get()
+        finally:
+            self.stop()
+        gen.merge(share)
+        for name, seconds in times.items():
+            renderer.times[name] = renderer.times.get(name, 0.0) + seconds
+            renderer.counts[name] = renderer.counts.get(name, 0) + counts[name]
+        return problems
+
+    def stop(self) -> None:
+        if self._pool is not None:
+            self._pool.terminate()
+            self._pool.join()
+            self._pool = None
+
+
 def render_pages(specs: list[views.PageSpec], renderer: Renderer, gen: Generation,
-                 jobs: int, progress: Callable[[str, int, int], None] | None = None) -> None:
+                 jobs: int, progress: Callable[[str, int, int], None] | None = None,
+                 early: EarlyRender | None = None) -> None:
+    """Render ``specs`` into ``gen`` (in worker processes when there are many), and take over
+    the pages ``early`` rendered."""
     global _WORK
     clashes = [p for p, n in Counter(s.path for s in specs).items() if n > 1]
     if clashes:
-        raise BuildError([Diagnostic(p, None, None, "two pages want the same URL") for p in clashes])
+        raise BuildError([Diagnostic(p, None, None, "two pages want the same URL")
+                          for p in clashes])
+    total = len(specs) + (len(early.paths) if early else 0)
     if jobs <= 1 or len(specs) < PARALLEL_MIN:
         problems = _render_into(gen, renderer, specs)
         if progress:
-            progress("render", len(specs), len(specs))
+            progress("render", len(specs), total)
     else:
         _WORK = (renderer, specs, gen)
         step = max(20, len(specs) // (jobs * 16))
@@ -634,9 +691,13 @@ def render_pages(specs: list[views.PageSpec], renderer: Renderer, gen: Generatio
                         renderer.counts[name] = renderer.counts.get(name, 0) + counts[name]
                     done += len(share["hashes"])
                     if progress:
-                        progress("render", done, len(specs))
+                        progress("render", done, total)
         finally:
             _WORK = None
+    if early is not None:
+        problems.extend(early.collect(gen, renderer))
+        if progress:
+            progress("render", total, total)
     if problems:
         raise BuildError(_one_per_mistake(problems))
 

@@ -116,19 +116,27 @@ class Planner:
         """
         self.carried: list[str] = []
         site = self.site
-        newest = site.articles[:HOME_ARTICLES]
-        activity = self.activity_deps()
-        specs = [PageSpec("index.html", "home.html", self.home, kind="home",
-                          deps=("home", *activity, *(f"{self.listing}:{a.slug}" for a in newest)))]
+        articles = []
         for a in site.articles:
             path = f"articles/{a.slug}/index.html"
             if unchanged is not None and unchanged(path):
                 self.carried.append(path)
             else:
-                specs.append(self.article_page(a))
-        specs.append(PageSpec("topics/index.html", "topics.html", self.topics_index,
-                              kind="topics", deps=activity))
-        specs += [self.topic_page(slug) for slug in site.topics]
+                articles.append(self.article_page(a))
+        own = self.unrelated()
+        return (own[:1] + articles + own[1:2] + [self.topic_page(slug) for slug in site.topics]
+                + own[2:])
+
+    def unrelated(self) -> list[PageSpec]:
+        """The outputs that show no related-stories list (all but article and topic pages), in
+        plan order: what a build can render before the related stage is done."""
+        site = self.site
+        newest = site.articles[:HOME_ARTICLES]
+        activity = self.activity_deps()
+        specs = [PageSpec("index.html", "home.html", self.home, kind="home",
+                          deps=("home", *activity, *(f"{self.listing}:{a.slug}" for a in newest))),
+                 PageSpec("topics/index.html", "topics.html", self.topics_index,
+                          kind="topics", deps=activity)]
         if self._listings is None:
             self._listings = (self.term_pages("tags", "Tag", site.tags)
                               + self.term_pages("sources", "Source", site.sources)

@@ -161,3 +161,68 @@ def test_a_site_built_with_the_index_in_two_processes_is_the_same(stories, tmp_p
     assert calls == ["_neighbours_and_vectors", "_lists_of"]
     assert stories.tree_digest() == one
     assert related_links(stories, "quake-0")
+
+
+def _clean_copy(site: Site, folder) -> Site:
+    import shutil
+    clean = Site(folder)
+    shutil.rmtree(clean.root)
+    shutil.copytree(site.root / "content", clean.root / "content")
+    shutil.copy(site.root / "site.yaml", clean.root / "site.yaml")
+    return clean
+
+
+def test_pages_rendered_while_the_related_stage_runs_are_the_same(stories, tmp_path,
+                                                                   monkeypatch):
+    """A build that renders everything, with jobs > 1, renders the pages that show no related
+    list (listings, feeds, sitemap...) in a forked process while the related stage runs (from
+    PARALLEL_MIN articles; here from any number). The site is byte for byte what one process
+    makes, and the next, incremental build (which renders nothing early) still matches a
+    clean build."""
+    import multiprocessing
+    import shutil
+    from builder import pipeline
+    stories.build(jobs=1, incremental=False)
+    one = stories.tree_digest()
+    early = []
+    real = pipeline.EarlyRender.__init__
+
+    def spy(self, planner, renderer, gen):
+        real(self, planner, renderer, gen)
+        early.append(sorted(self.paths))
+
+    monkeypatch.setattr(pipeline, "PARALLEL_MIN", 0)
+    monkeypatch.setattr(pipeline.EarlyRender, "__init__", spy)
+    shutil.rmtree(stories.root / ".briefs-cache")
+    stories.build(jobs=2)
+    [paths] = early
+    assert "tags/index.html" in paths and "feed.xml" in paths and "index.html" in paths
+    assert not any(p.startswith(("articles/", "topics/lombok-quake/index")) for p in paths)
+    assert stories.tree_digest() == one
+    assert not multiprocessing.active_children()
+
+    stories.write("content/articles/fire-3.md", article(
+        "Sonoma wildfire update 3", "2018-08-10", FIRE + " Update 3.", tags=["Sonoma"]))
+    stories.build(jobs=2)
+    assert len(early) == 1  # an incremental build renders only what changed, in plan order
+    clean = _clean_copy(stories, tmp_path / "clean")
+    clean.build(jobs=1)
+    assert stories.tree_digest() == clean.tree_digest()
+
+
+def test_a_mistake_in_an_early_page_fails_the_build_with_one_line(stories, monkeypatch):
+    import multiprocessing
+    from builder import pipeline
+    from builder.errors import BuildError
+    stories.build(jobs=1)
+    before = stories.tree_digest()
+    monkeypatch.setattr(pipeline, "PARALLEL_MIN", 0)
+    stories.write("templates/terms.html", "{% extends 'base.html' %}\n{% block main %}\n"
+                                          "{{ nonsense.x }}\n{% endblock %}\n")
+    with pytest.raises(BuildError) as info:
+        stories.build(jobs=2, incremental=False)
+    assert [str(d) for d in info.value.diagnostics] == [
+        "templates/terms.html:3: 'nonsense' is undefined (while rendering /sources/ and 1 other "
+        "page) (check the variable's name; the README lists what each template receives)"]
+    assert stories.tree_digest() == before
+    assert not multiprocessing.active_children()
