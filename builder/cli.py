@@ -133,6 +133,36 @@ def build(site_dir: Path, out_dir: Path | None, drafts: bool, future: bool,
     if profile:
         for line in report.profile(result):
             click.echo(line)
+    global _QUICK_EXIT
+    _QUICK_EXIT = True
+
+
+_QUICK_EXIT = False
+"""Set by a command that finished with everything it wrote closed: :func:`run` may then end
+the process without tearing the interpreter down."""
+
+
+def run() -> None:
+    """The ``briefs`` program (console script and ``python -m builder``): :func:`main`, and
+    after a successful build an exit that skips the interpreter's teardown, which frees a
+    built site's millions of objects one by one: 0.35 s after a 10,000-article build
+    (measured from the last atexit handler to the end of the process). By then the build has
+    closed what it wrote (caches, body store, output; forked savers and worker pools are
+    waited for); only the standard streams need flushing. (Tests that call ``main`` in their
+    own process are not affected.)"""
+    try:
+        main()
+        code = 0
+    except SystemExit as exc:
+        code = exc.code
+    if _QUICK_EXIT and not code:
+        for stream in (sys.stdout, sys.stderr):
+            try:
+                stream.flush()
+            except (OSError, ValueError):  # a closed pipe (`briefs build | head`)
+                pass
+        os._exit(0)
+    raise SystemExit(code)
 
 
 class _progress_bar:
