@@ -33,9 +33,7 @@ class RelatedSection:
         config, problems = related_settings({k: v for k, v in data.items() if k in known})
         for problem in problems:  # "related.<key>[.<sub>]: what is wrong"
             head, _, message = problem.partition(": ")
-            parts = head.split(".")
-            key = parts[1] if len(parts) > 1 else ""
-            out.append((key, f"{'.'.join(parts[2:]) + ': ' if len(parts) > 2 else ''}{message}"))
+            out.append((head.partition(".")[2], message))  # ("weights.title", ...)
         return config, out
 
 
@@ -267,8 +265,8 @@ def load_config(site_dir: Path, *, base_url: str | None = None) -> SiteConfig:
                 report((key,), f"{key}: must be a mapping of settings")
                 continue
             section, section_problems = SECTIONS[key].from_mapping(value)
-            for sub, problem in section_problems:
-                report((key, sub), f"{key}.{sub}: {problem}")
+            for sub, problem in section_problems:  # (sub: "count", or "weights.title")
+                report((key, *sub.split(".")), f"{key}.{sub}: {problem}")
             values[key] = section
         elif key in KEYS:
             problem = KEYS[key][0](value)

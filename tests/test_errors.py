@@ -99,6 +99,10 @@ CASES = [
      "site.yaml:2:1: base_url: must not contain '\"', '<', '>' (percent-encode them"),
     ("content-articles-is-a-file", {"content/articles": "not a folder\n"},
      "content/articles: is not a folder"),
+    ("nested-setting-out-of-range",
+     {"site.yaml": "title: T\nbase_url: https://x.org/\nrelated:\n  weights:\n    text: 1\n"
+                   "    title: -1\n"},
+     "site.yaml:6:5: related.weights.title: must be at least 0, got -1"),
     ("cname-that-is-not-a-domain",
      {"site.yaml": "title: T\nbase_url: https://x.org/\npublish:\n  cname: 'https://x.org/ a'\n"},
      "site.yaml:4:3: publish.cname: must be a domain name such as news.example.org"),
