@@ -232,6 +232,13 @@ def test_file_deleted_during_the_build(tmp_path, monkeypatch):
         "content/articles/2024/gone.md: file disappeared during the build (run the build again)"]
 
 
+def failures(s: Site, **options) -> list[str]:
+    """The build's error lines (it must fail)."""
+    with pytest.raises(BuildError) as info:
+        s.build(**options)
+    return [str(d) for d in info.value.diagnostics]
+
+
 # ----------------------------------------------------------------------------- found in review
 
 @pytest.mark.parametrize("out", ["content", "static", ".", "..", "elsewhere"])
@@ -277,16 +284,12 @@ def test_unreadable_static_files_are_located_errors_not_crashes_or_hangs(tmp_pat
     before = s.tree_digest()
     (s.root / "static").mkdir()
     (s.root / "static/logo.png").symlink_to(tmp_path / "nowhere.png")
-    with pytest.raises(BuildError) as info:
-        s.build()
-    assert [str(d) for d in info.value.diagnostics] == [
+    assert failures(s) == [
         "static/logo.png: cannot read the static file: No such file or directory "
         "(remove the link or point it at a file)"]
     (s.root / "static/logo.png").unlink()
     os.mkfifo(s.root / "static/pipe")  # reading it would block the build for ever
-    with pytest.raises(BuildError) as info:
-        s.build()
-    assert [str(d) for d in info.value.diagnostics] == [
+    assert failures(s) == [
         "static/pipe: not a plain file (a pipe, socket or device) (remove it from static/)"]
     assert s.tree_digest() == before
 
@@ -354,9 +357,7 @@ def test_a_named_pipe_in_content_is_an_error_not_a_hang(tmp_path):
     import os
     s = make(tmp_path, {})
     os.mkfifo(s.root / "content/articles/2024/pipe.md")
-    with pytest.raises(BuildError) as info:
-        s.build()
-    assert [str(d) for d in info.value.diagnostics] == [
+    assert failures(s) == [
         "content/articles/2024/pipe.md: not a plain file (a pipe, socket or device) "
         "(remove it from content/)"]
 
@@ -366,9 +367,7 @@ def test_a_static_link_to_a_file_outside_the_site_is_never_published(tmp_path):
     (tmp_path / "secret.txt").write_text("do not publish")
     (s.root / "static/leak.txt").symlink_to(tmp_path / "secret.txt")
     (s.root / "static/alias.txt").symlink_to(s.root / "static/inside.txt")  # inside: fine
-    with pytest.raises(BuildError) as info:
-        s.build()
-    assert [str(d) for d in info.value.diagnostics] == [
+    assert failures(s) == [
         "static/leak.txt: links to a file outside the site folder (copy the file into static/ "
         "instead)"]
     (s.root / "static/leak.txt").unlink()
