@@ -76,20 +76,26 @@ def discover(site_dir: Path) -> tuple[list[SourceRef], list[Diagnostic]]:
                 problems.append(Diagnostic(f"content/{kind}", None, None, "is not a folder",
                                            f"make content/{kind}/ a folder of .md files"))
             continue
-        seen_dirs: set[tuple[int, int]] = set()
-        stack = [(top, f"content/{kind}")]
+        seen_dirs: dict[tuple[int, int], str] = {}  # folder (device, inode) -> where found
+        stack: list[tuple[str, str, tuple]] = [(top, f"content/{kind}", ())]
         while stack:
-            folder, rel_folder = stack.pop()
+            folder, rel_folder, parents = stack.pop()
             try:
                 st = os.stat(folder)
                 key = (st.st_dev, st.st_ino)
-                if key in seen_dirs:
+                if key in parents:
                     problems.append(Diagnostic(
                         rel_folder, None, None, "symbolic link loop in content",
                         "remove the link that points back to a parent folder"))
                     continue
-                seen_dirs.add(key)
-                entries = list(os.scandir(folder))
+                if key in seen_dirs:  # two links to one folder: its files would count twice
+                    problems.append(Diagnostic(
+                        rel_folder, None, None,
+                        f"the same folder as {seen_dirs[key]} (through a symbolic link)",
+                        "keep one of the two"))
+                    continue
+                seen_dirs[key] = rel_folder
+                entries = sorted(os.scandir(folder), key=lambda e: e.name)  # (a fixed order)
             except OSError as exc:
                 problems.append(Diagnostic(rel_folder, None, None,
                                            f"cannot read folder: {exc.strerror}"))
@@ -102,7 +108,7 @@ def discover(site_dir: Path) -> tuple[list[SourceRef], list[Diagnostic]]:
                 try:
                     if entry.is_dir():
                         if kind == "articles":  # topics and pages are flat folders
-                            stack.append((entry.path, rel))
+                            stack.append((entry.path, rel, parents + (key,)))
                         else:
                             problems.append(Diagnostic(
                                 rel, None, None, f"folder not read: {kind} are the .md files "

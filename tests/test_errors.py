@@ -214,6 +214,20 @@ def test_symlink_loop_in_content_is_an_error_not_a_hang(tmp_path):
                for d in info.value.diagnostics)
 
 
+def test_one_folder_linked_twice_is_named_as_such_not_as_a_loop(tmp_path):
+    s = make(tmp_path, {})
+    shared = tmp_path / "shared"
+    shared.mkdir()
+    (shared / "x.md").write_text(article("X", "2024-01-05"))
+    (s.root / "content/articles/one").symlink_to(shared)
+    (s.root / "content/articles/two").symlink_to(shared)
+    assert failures(s) == ["content/articles/one: the same folder as content/articles/two "
+                           "(through a symbolic link) (keep one of the two)"]
+    (s.root / "content/articles/two").unlink()
+    s.build()
+    assert "X" in s.read("articles/x/index.html")
+
+
 def test_file_deleted_during_the_build(tmp_path, monkeypatch):
     """A file that vanishes between discovery and reading is reported, not a traceback."""
     from builder import sources
