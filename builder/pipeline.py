@@ -8,8 +8,10 @@ hash), and a page is rendered only when something it depends on changed since th
 produced the current output (``deps.py``); every other page is carried over. A clean build and
 any sequence of incremental builds produce the same bytes. Content parsing and page rendering
 run in worker processes (forked, so they share the parsed templates and the model) when there
-is enough work for that to pay. Rendered bodies live in a file in the cache (``bodies.py``), not
-in memory. A build that parsed few files saves its big caches in a forked process while it
+is enough work for that to pay; a build that renders everything starts the pages that show no
+related list in a forked process before the related stage, which leaves a core idle for much
+of its time (:class:`EarlyRender`). Rendered bodies live in a file in the cache
+(``bodies.py``), not in memory. A build that parsed few files saves its big caches in a forked process while it
 goes on, and waits for it before the output goes live (:meth:`Builder.wait_for_saves`).
 """
 
