@@ -54,6 +54,15 @@ class Site:
         self.root.mkdir(parents=True, exist_ok=True)
         self.write("site.yaml", yaml.safe_dump(config or SITE_YAML, sort_keys=False))
 
+    def clean_copy(self, root: Path) -> "Site":
+        """A new site at ``root`` with this one's content and site.yaml and nothing else (no
+        cache, no output): what a clean build of the same input makes."""
+        import shutil
+        clean = Site(root)
+        shutil.copytree(self.root / "content", clean.root / "content")
+        shutil.copy(self.root / "site.yaml", clean.root / "site.yaml")
+        return clean
+
     def write(self, rel: str, text: str | bytes) -> Path:
         path = self.root / rel
         path.parent.mkdir(parents=True, exist_ok=True)

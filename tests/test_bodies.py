@@ -6,7 +6,6 @@ from __future__ import annotations
 
 import os
 import pickle
-import shutil
 
 import pytest
 
@@ -72,8 +71,7 @@ def test_dead_bodies_are_compacted_away_and_output_matches_a_clean_build(site, t
     assert last != first  # compacted into a new file, the old file removed
     assert live - 50 <= last.stat().st_size <= 2 * live + 50
     site.build()  # from the cache, reading the compacted store
-    clean = Site(tmp_path / "clean")
-    shutil.copytree(site.root / "content", clean.root / "content")
+    clean = site.clean_copy(tmp_path / "clean")
     clean.build()
     assert site.tree_digest() == clean.tree_digest()
     assert marker(3, 3).split()[0] in site.read("articles/story-3/index.html")
@@ -164,7 +162,6 @@ def test_a_preview_session_leaves_a_store_the_next_build_reads(site, tmp_path, m
     result = site.build()
     assert result.parsed == 0  # everything came from the cache the preview left
     assert marker(1, 5).split()[0] in site.read("articles/story-1/index.html")
-    clean = Site(tmp_path / "clean")
-    shutil.copytree(site.root / "content", clean.root / "content")
+    clean = site.clean_copy(tmp_path / "clean")
     clean.build()
     assert site.tree_digest() == clean.tree_digest()

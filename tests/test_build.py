@@ -286,11 +286,7 @@ def test_rebuild_after_edit_matches_a_clean_build(news_site, tmp_path):
     (news_site.root / "content/articles/2023/old-story.md").unlink()
     news_site.build()
     incremental = news_site.tree_digest()
-    clean = Site(tmp_path / "clean")
-    import shutil
-    shutil.rmtree(clean.root)
-    shutil.copytree(news_site.root / "content", clean.root / "content")
-    shutil.copy(news_site.root / "site.yaml", clean.root / "site.yaml")
+    clean = news_site.clean_copy(tmp_path / "clean")
     clean.build()
     assert incremental == clean.tree_digest()
     assert "archive/2023/index.html" not in incremental

@@ -163,15 +163,6 @@ def test_a_site_built_with_the_index_in_two_processes_is_the_same(stories, tmp_p
     assert related_links(stories, "quake-0")
 
 
-def _clean_copy(site: Site, folder) -> Site:
-    import shutil
-    clean = Site(folder)
-    shutil.rmtree(clean.root)
-    shutil.copytree(site.root / "content", clean.root / "content")
-    shutil.copy(site.root / "site.yaml", clean.root / "site.yaml")
-    return clean
-
-
 def test_pages_rendered_while_the_related_stage_runs_are_the_same(stories, tmp_path,
                                                                    monkeypatch):
     """A build that renders everything, with jobs > 1, renders the pages that show no related
@@ -205,7 +196,7 @@ def test_pages_rendered_while_the_related_stage_runs_are_the_same(stories, tmp_p
         "Sonoma wildfire update 3", "2018-08-10", FIRE + " Update 3.", tags=["Sonoma"]))
     stories.build(jobs=2)
     assert len(early) == 1  # an incremental build renders only what changed, in plan order
-    clean = _clean_copy(stories, tmp_path / "clean")
+    clean = stories.clean_copy(tmp_path / "clean")
     clean.build(jobs=1)
     assert stories.tree_digest() == clean.tree_digest()
 
