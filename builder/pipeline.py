@@ -157,10 +157,12 @@ class Builder:
                 state = cache.load(state_path, state_key)
             if state is not None and state.get("key") != state_key:
                 state = None
+            # The last build's record fits the output folder as it is: only what changed is
+            # rendered. Otherwise everything is.
+            reusable = bool(state and gen.live and state["live_id"] == output.live_id)
             listing = deps.listing_key(config.root / "templates")
             early = None
-            if (jobs > 1 and len(site.articles) >= PARALLEL_MIN
-                    and not (state and gen.live and state["live_id"] == output.live_id)):
+            if jobs > 1 and len(site.articles) >= PARALLEL_MIN and not reusable:
                 # Everything will be rendered: the pages that show no related list start now,
                 # on the core the related stage leaves idle for much of its time.
                 early = EarlyRender(views.Planner(site, None, listing), renderer, gen)
@@ -180,8 +182,9 @@ class Builder:
                     signature, changed = patched
                 else:
                     signature = deps.signature(site, related)
-                    changed = deps.changed_keys(state["signature"], signature) if state else None
-                if state and gen.live and state["live_id"] == output.live_id:
+                    changed = (deps.changed_keys(state["signature"], signature) if reusable
+                               else None)
+                if reusable:
                     changed |= deps.template_keys(state["templates"], templates)
                 else:
                     changed = None  # render everything
